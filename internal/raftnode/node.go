@@ -1,0 +1,415 @@
+package raftnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-db/cairn/internal/storage"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.uber.org/zap"
+)
+
+var (
+	// ErrStopped is returned once the node has stopped.
+	ErrStopped = errors.New("raftnode: stopped")
+)
+
+// Applier applies committed entries. It runs on the raft goroutine, in log
+// order. For a conf change it must call applyConf, which returns the new
+// ConfState, and persist that through LogStore.StageConfState in the same
+// batch as the applied index.
+type Applier interface {
+	Apply(ents []raftpb.Entry, applyConf func(raftpb.ConfChangeI) *raftpb.ConfState) error
+}
+
+// Transport sends raft messages to peers. Send must not block on the network.
+type Transport interface {
+	Send(msgs []raftpb.Message)
+}
+
+// Config configures a Node.
+type Config struct {
+	ID            uint64
+	Store         *LogStore
+	DB            *storage.DB
+	Applier       Applier
+	Transport     Transport // nil: messages to peers are dropped (one member)
+	Logger        *zap.Logger
+	TickInterval  time.Duration // --heartbeat-interval
+	ElectionTicks int           // --election-timeout / --heartbeat-interval
+	PreVote       bool
+	// TickAdvance fast-forwards the first election (--initial-election-tick-advance).
+	TickAdvance bool
+	// Applied is the index the state machine already holds (from storage).
+	Applied uint64
+	// Peers, for a new member of a new cluster: the founding members. Each
+	// peer's Context is carried in its ConfChange so the applier can build
+	// the member record.
+	Peers []raft.Peer
+	// SnapshotCount: after this many applied entries the log is compacted.
+	SnapshotCount uint64
+	// CatchUpEntries: entries kept behind a snapshot point for slow peers.
+	CatchUpEntries uint64
+
+	// OnReadStates receives ReadIndex answers.
+	OnReadStates func([]raft.ReadState)
+	// OnLeaderChange is told the new leader (0: none) and whether it is us.
+	OnLeaderChange func(lead uint64, isLeader bool)
+	// OnDropped is told of proposals that raft dropped (no leader).
+	OnDropped func(ids []uint64)
+}
+
+type proposal struct {
+	id   uint64
+	data []byte
+}
+
+type confProposal struct {
+	cc   raftpb.ConfChangeI
+	errc chan error
+}
+
+// Node is the raft loop of one member.
+type Node struct {
+	cfg Config
+	lg  *zap.Logger
+	rn  *raft.RawNode
+
+	propc     chan proposal
+	confc     chan confProposal
+	recvc     chan raftpb.Message
+	readc     chan []byte
+	transferc chan uint64
+	statusc   chan chan raft.Status
+	stopc     chan struct{}
+	donec     chan struct{}
+
+	lead uint64        // owned by the loop goroutine
+	term atomic.Uint64 // current term, from the hard state
+}
+
+// Start creates the raft node and starts its loop.
+func Start(cfg Config) (*Node, error) {
+	lg := cfg.Logger
+	if lg == nil {
+		lg = zap.NewNop()
+	}
+	if cfg.CatchUpEntries == 0 {
+		cfg.CatchUpEntries = 5000
+	}
+	rcfg := &raft.Config{
+		ID:                        cfg.ID,
+		ElectionTick:              cfg.ElectionTicks,
+		HeartbeatTick:             1,
+		Storage:                   cfg.Store,
+		Applied:                   cfg.Applied,
+		MaxSizePerMsg:             1 << 20,
+		MaxCommittedSizePerReady:  64 << 20,
+		MaxUncommittedEntriesSize: 1 << 30,
+		MaxInflightMsgs:           4096 / 8,
+		CheckQuorum:               true,
+		PreVote:                   cfg.PreVote,
+		Logger:                    newRaftLogger(lg),
+		StepDownOnRemoval:         true,
+	}
+	rn, err := raft.NewRawNode(rcfg)
+	if err != nil {
+		return nil, fmt.Errorf("raftnode: %w", err)
+	}
+	if len(cfg.Peers) > 0 && cfg.Store.IsEmpty() {
+		if err := rn.Bootstrap(cfg.Peers); err != nil {
+			return nil, fmt.Errorf("raftnode: bootstrap: %w", err)
+		}
+	}
+	n := &Node{
+		cfg:       cfg,
+		lg:        lg,
+		rn:        rn,
+		propc:     make(chan proposal, 4096),
+		confc:     make(chan confProposal),
+		recvc:     make(chan raftpb.Message, 4096),
+		readc:     make(chan []byte, 64),
+		transferc: make(chan uint64),
+		statusc:   make(chan chan raft.Status),
+		stopc:     make(chan struct{}),
+		donec:     make(chan struct{}),
+	}
+	if cfg.TickAdvance {
+		// Like etcd: leave one tick before the first election so a fresh
+		// member does not wait a whole election timeout.
+		for i := 0; i < cfg.ElectionTicks-1; i++ {
+			rn.Tick()
+		}
+	}
+	if hs, _, err := cfg.Store.InitialState(); err == nil {
+		n.term.Store(hs.Term)
+	}
+	go n.run()
+	return n, nil
+}
+
+// Propose hands an encoded request to raft. id is reported to OnDropped if
+// raft drops it.
+func (n *Node) Propose(ctx context.Context, id uint64, data []byte) error {
+	select {
+	case n.propc <- proposal{id: id, data: data}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopc:
+		return ErrStopped
+	}
+}
+
+// ProposeConfChange proposes a membership change.
+func (n *Node) ProposeConfChange(ctx context.Context, cc raftpb.ConfChangeI) error {
+	errc := make(chan error, 1)
+	select {
+	case n.confc <- confProposal{cc: cc, errc: errc}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopc:
+		return ErrStopped
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopc:
+		return ErrStopped
+	}
+}
+
+// ReadIndex asks raft for a read index; the answer comes to OnReadStates
+// carrying rctx.
+func (n *Node) ReadIndex(ctx context.Context, rctx []byte) error {
+	select {
+	case n.readc <- rctx:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopc:
+		return ErrStopped
+	}
+}
+
+// Step delivers a message from a peer.
+func (n *Node) Step(ctx context.Context, m raftpb.Message) error {
+	select {
+	case n.recvc <- m:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopc:
+		return ErrStopped
+	}
+}
+
+// TransferLeader asks raft to hand leadership to transferee.
+func (n *Node) TransferLeader(ctx context.Context, transferee uint64) error {
+	select {
+	case n.transferc <- transferee:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopc:
+		return ErrStopped
+	}
+}
+
+// Status returns raft's status, read on the loop goroutine.
+func (n *Node) Status(ctx context.Context) (raft.Status, error) {
+	c := make(chan raft.Status, 1)
+	select {
+	case n.statusc <- c:
+	case <-ctx.Done():
+		return raft.Status{}, ctx.Err()
+	case <-n.donec:
+		return raft.Status{}, ErrStopped
+	}
+	select {
+	case st := <-c:
+		return st, nil
+	case <-ctx.Done():
+		return raft.Status{}, ctx.Err()
+	case <-n.donec:
+		return raft.Status{}, ErrStopped
+	}
+}
+
+// Stop ends the loop and waits for it.
+func (n *Node) Stop() {
+	select {
+	case <-n.stopc:
+	default:
+		close(n.stopc)
+	}
+	<-n.donec
+}
+
+// Term is the current raft term.
+func (n *Node) Term() uint64 { return n.term.Load() }
+
+// Done is closed when the loop has ended (after Stop, or a fatal error).
+func (n *Node) Done() <-chan struct{} { return n.donec }
+
+func (n *Node) run() {
+	defer close(n.donec)
+	ticker := time.NewTicker(n.cfg.TickInterval)
+	defer ticker.Stop()
+	var dropped []uint64
+	for {
+		select {
+		case <-ticker.C:
+			n.rn.Tick()
+		case p := <-n.propc:
+			// Drain what is queued: one Ready then carries many proposals,
+			// and one fsync covers them all.
+			dropped = n.propose(p, dropped[:0])
+			for more := true; more; {
+				select {
+				case p = <-n.propc:
+					dropped = n.propose(p, dropped)
+				default:
+					more = false
+				}
+			}
+			if len(dropped) > 0 && n.cfg.OnDropped != nil {
+				n.cfg.OnDropped(dropped)
+			}
+		case cp := <-n.confc:
+			cp.errc <- n.rn.ProposeConfChange(cp.cc)
+		case m := <-n.recvc:
+			if err := n.rn.Step(m); err != nil {
+				n.lg.Debug("raft step", zap.Error(err))
+			}
+		case rctx := <-n.readc:
+			n.rn.ReadIndex(rctx)
+			for more := true; more; {
+				select {
+				case rctx = <-n.readc:
+					n.rn.ReadIndex(rctx)
+				default:
+					more = false
+				}
+			}
+		case to := <-n.transferc:
+			n.rn.TransferLeader(to)
+		case c := <-n.statusc:
+			c <- n.rn.Status()
+		case <-n.stopc:
+			return
+		}
+		if n.rn.HasReady() {
+			if err := n.handleReady(); err != nil {
+				n.lg.Error("raft loop stopped: cannot persist or apply", zap.Error(err))
+				return
+			}
+		}
+	}
+}
+
+func (n *Node) propose(p proposal, dropped []uint64) []uint64 {
+	if err := n.rn.Propose(p.data); err != nil {
+		dropped = append(dropped, p.id)
+	}
+	return dropped
+}
+
+func (n *Node) handleReady() error {
+	rd := n.rn.Ready()
+	if rd.SoftState != nil && rd.SoftState.Lead != n.lead {
+		n.lead = rd.SoftState.Lead
+		if n.cfg.OnLeaderChange != nil {
+			n.cfg.OnLeaderChange(n.lead, rd.SoftState.RaftState == raft.StateLeader)
+		}
+	}
+	if rd.HardState.Term != 0 {
+		n.term.Store(rd.HardState.Term)
+	}
+	isLeader := n.lead == n.cfg.ID
+
+	// 1. A leader sends before its own write is durable.
+	if isLeader {
+		n.send(rd.Messages)
+	}
+
+	// 2. Persist entries and hard state in one batch.
+	if len(rd.Entries) > 0 || !raft.IsEmptyHardState(rd.HardState) {
+		b := n.cfg.DB.NewBatch()
+		if err := n.cfg.Store.stageAppend(b, rd.Entries, rd.HardState); err != nil {
+			b.Close()
+			return err
+		}
+		opts := storage.NoSync
+		if rd.MustSync {
+			opts = storage.Sync
+		}
+		if err := n.cfg.DB.Commit(b, opts); err != nil {
+			b.Close()
+			return err
+		}
+		b.Close()
+		n.cfg.Store.commitAppend(rd.Entries, rd.HardState)
+	}
+
+	// 3. Followers acknowledge only what is durable.
+	if !isLeader {
+		n.send(rd.Messages)
+	}
+
+	if len(rd.ReadStates) > 0 && n.cfg.OnReadStates != nil {
+		n.cfg.OnReadStates(rd.ReadStates)
+	}
+
+	// 4. Apply committed entries in order.
+	if len(rd.CommittedEntries) > 0 {
+		if err := n.cfg.Applier.Apply(rd.CommittedEntries, n.rn.ApplyConfChange); err != nil {
+			return err
+		}
+		last := rd.CommittedEntries[len(rd.CommittedEntries)-1]
+		if err := n.maybeCompact(last.Index, last.Term); err != nil {
+			return err
+		}
+	}
+
+	// 5. Advance.
+	n.rn.Advance(rd)
+	return nil
+}
+
+func (n *Node) send(msgs []raftpb.Message) {
+	if len(msgs) == 0 || n.cfg.Transport == nil {
+		return
+	}
+	n.cfg.Transport.Send(msgs)
+}
+
+// maybeCompact records a snapshot point every SnapshotCount entries and
+// trims the log behind it.
+func (n *Node) maybeCompact(applied, term uint64) error {
+	if n.cfg.SnapshotCount == 0 || applied-n.cfg.Store.SnapshotIndex() < n.cfg.SnapshotCount {
+		return nil
+	}
+	keepFrom := uint64(1)
+	if applied > n.cfg.CatchUpEntries {
+		keepFrom = applied - n.cfg.CatchUpEntries
+	}
+	b := n.cfg.DB.NewBatch()
+	defer b.Close()
+	if err := n.cfg.Store.compact(b, applied, term, keepFrom); err != nil {
+		return err
+	}
+	return n.cfg.DB.Commit(b, storage.NoSync)
+}
+
+// LastIndex is the index of the last entry in the durable log.
+func (n *Node) LastIndex() uint64 {
+	i, _ := n.cfg.Store.LastIndex()
+	return i
+}
