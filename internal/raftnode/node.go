@@ -54,6 +54,9 @@ type Config struct {
 	SnapshotCount uint64
 	// CatchUpEntries: entries kept behind a snapshot point for slow peers.
 	CatchUpEntries uint64
+	// UnsafeNoFsync skips the fsync of raft writes (--unsafe-no-fsync):
+	// a crash may then lose acknowledged writes.
+	UnsafeNoFsync bool
 
 	// OnReadStates receives ReadIndex answers.
 	OnReadStates func([]raft.ReadState)
@@ -331,6 +334,7 @@ func (n *Node) handleReady() error {
 	}
 	if rd.HardState.Term != 0 {
 		n.term.Store(rd.HardState.Term)
+		proposalsCommitted.Set(float64(rd.HardState.Commit))
 	}
 	isLeader := n.lead == n.cfg.ID
 
@@ -347,12 +351,16 @@ func (n *Node) handleReady() error {
 			return err
 		}
 		opts := storage.NoSync
-		if rd.MustSync {
+		if rd.MustSync && !n.cfg.UnsafeNoFsync {
 			opts = storage.Sync
 		}
+		start := time.Now()
 		if err := n.cfg.DB.Commit(b, opts); err != nil {
 			b.Close()
 			return err
+		}
+		if opts == storage.Sync {
+			walFsyncSec.Observe(time.Since(start).Seconds())
 		}
 		b.Close()
 		n.cfg.Store.commitAppend(rd.Entries, rd.HardState)

@@ -1,0 +1,47 @@
+// Command cairn runs a Cairn member, started exactly like etcd.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/cairn-db/cairn/internal/config"
+	"github.com/cairn-db/cairn/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Environ()))
+}
+
+func run(args, environ []string) int {
+	cfg, err := config.Parse(args, environ)
+	if err != nil {
+		fatalf("%v", err)
+		return 1
+	}
+	switch {
+	case cfg.ShowHelp:
+		fmt.Print(config.Usage())
+		return 0
+	case cfg.ShowVersion:
+		fmt.Printf("cairn Version: %s\netcd API Version: %s\n", version, server.Version)
+		return 0
+	}
+	if err := cfg.Unsupported(); err != nil {
+		fatalf("%v", err)
+		return 1
+	}
+	if err := runMember(cfg); err != nil {
+		fatalf("%v", err)
+		return 1
+	}
+	return 0
+}
+
+// fatalf prints a start-up failure as one line on stderr.
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "cairn: "+format+"\n", args...)
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cairn-db/cairn/internal/api/httpapi"
+	"github.com/cairn-db/cairn/internal/api/v3rpc"
+	"github.com/cairn-db/cairn/internal/bootstrap"
+	"github.com/cairn-db/cairn/internal/config"
+	"github.com/cairn-db/cairn/internal/membership"
+	"github.com/cairn-db/cairn/internal/raftnode"
+	"github.com/cairn-db/cairn/internal/server"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/soheilhy/cmux"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+)
+
+func urlStrings(us []url.URL) []string {
+	out := make([]string, 0, len(us))
+	for _, u := range us {
+		out = append(out, u.String())
+	}
+	return out
+}
+
+func runMember(cfg *config.Config) error {
+	lg, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer lg.Sync()
+	for _, w := range cfg.Warnings {
+		lg.Warn(w)
+	}
+
+	clusterMap, err := cfg.InitialClusterMap()
+	if err != nil {
+		return err
+	}
+	members, self, err := bootstrap.Static(cfg.Name, clusterMap, urlStrings(cfg.AdvertisePeerURLs), cfg.InitialClusterToken)
+	if err != nil && !dataDirHasMember(cfg.DataDir) {
+		return err
+	}
+	if self == nil {
+		// A restarted member: bootstrap flags are ignored.
+		self = &membership.Member{Name: cfg.Name}
+	}
+
+	// Listeners first, so a busy port fails start-up before any data is
+	// written.
+	clientLns, err := listenAll(cfg.ListenClientURLs)
+	if err != nil {
+		return err
+	}
+	peerLns, err := listenAll(cfg.ListenPeerURLs)
+	if err != nil {
+		closeAll(clientLns)
+		return err
+	}
+	metricsLns, err := listenAll(cfg.ListenMetricsURLs)
+	if err != nil {
+		closeAll(clientLns)
+		closeAll(peerLns)
+		return err
+	}
+
+	autoCompaction, err := server.ParseAutoCompaction(cfg.AutoCompactionMode, cfg.AutoCompactionRetention)
+	if err != nil {
+		closeAll(clientLns)
+		closeAll(peerLns)
+		closeAll(metricsLns)
+		return err
+	}
+	srv, err := server.New(server.Options{
+		Name:                        cfg.Name,
+		DataDir:                     cfg.DataDir,
+		WALDir:                      cfg.WALDir,
+		InitialMembers:              members,
+		Self:                        self,
+		ClientURLs:                  urlStrings(cfg.AdvertiseClientURLs),
+		TickInterval:                time.Duration(cfg.HeartbeatMs) * time.Millisecond,
+		ElectionTimeout:             time.Duration(cfg.ElectionMs) * time.Millisecond,
+		InitialElectionTickAdvance:  cfg.InitialElectionTickAdvance,
+		PreVote:                     cfg.PreVote,
+		SnapshotCount:               cfg.SnapshotCount,
+		MaxTxnOps:                   int(cfg.MaxTxnOps),
+		MaxRequestBytes:             int(cfg.MaxRequestBytes),
+		QuotaBackendBytes:           cfg.QuotaBackendBytes,
+		AutoCompaction:              autoCompaction,
+		WatchProgressNotifyInterval: cfg.WatchProgressNotifyInterval,
+		CatchUpEntries:              cfg.SnapshotCatchUpEntries,
+		UnsafeNoFsync:               cfg.UnsafeNoFsync,
+		Logger:                      lg,
+	})
+	if err != nil {
+		closeAll(clientLns)
+		closeAll(peerLns)
+		closeAll(metricsLns)
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		srv.Stop()
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(raftnode.Collectors()...)
+	if err := httpapi.RegisterMetrics(reg, srv); err != nil {
+		srv.Stop()
+		return err
+	}
+
+	gs := v3rpc.NewGRPCServer(srv, v3rpc.Options{
+		KeepAliveMinTime:     cfg.GRPCKeepAliveMinTime,
+		KeepAliveInterval:    cfg.GRPCKeepAliveInterval,
+		KeepAliveTimeout:     cfg.GRPCKeepAliveTimeout,
+		MaxConcurrentStreams: cfg.MaxConcurrentStreams,
+	})
+	httpHandler := httpapi.Handler(srv, httpapi.Options{EnablePprof: cfg.EnablePprof, Gatherer: reg})
+	var httpServers []*http.Server
+	for _, ln := range clientLns {
+		httpServers = append(httpServers, serveClient(lg, ln, gs, httpHandler))
+	}
+	for _, ln := range peerLns {
+		hs := &http.Server{Handler: peerHandler(srv), ReadHeaderTimeout: 10 * time.Second}
+		httpServers = append(httpServers, hs)
+		go hs.Serve(ln)
+	}
+	for _, ln := range metricsLns {
+		hs := &http.Server{Handler: httpapi.MetricsHandler(srv, reg), ReadHeaderTimeout: 10 * time.Second}
+		httpServers = append(httpServers, hs)
+		go hs.Serve(ln)
+	}
+	lg.Info("serving client traffic",
+		zap.String("name", cfg.Name),
+		zap.String("member-id", membership.FormatID(srv.ID())),
+		zap.String("cluster-id", membership.FormatID(srv.ClusterID())),
+		zap.Strings("listen-client-urls", urlStrings(cfg.ListenClientURLs)),
+		zap.Strings("advertise-client-urls", urlStrings(cfg.AdvertiseClientURLs)))
+
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+	var runErr error
+	select {
+	case sig := <-sigc:
+		lg.Info("received signal; shutting down", zap.String("signal", sig.String()))
+	case <-srv.StopNotify():
+		runErr = errors.New("raft stopped unexpectedly; see the log above")
+	}
+	signal.Stop(sigc)
+
+	stopped := make(chan struct{})
+	go func() {
+		gs.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(2 * time.Second):
+		gs.Stop()
+	}
+	for _, hs := range httpServers {
+		hs.Close()
+	}
+	srv.Stop()
+	return runErr
+}
+
+// dataDirHasMember reports whether the data dir already holds a member, in
+// which case bootstrap flags are ignored.
+func dataDirHasMember(dir string) bool {
+	_, err := os.Stat(dir + "/member/db")
+	return err == nil
+}
+
+func listenAll(us []url.URL) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, u := range us {
+		ln, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			closeAll(lns)
+			return nil, fmt.Errorf("listen %s: %w", u.String(), err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
+
+// serveClient splits one client listener into gRPC (HTTP/2 with the gRPC
+// content type) and plain HTTP.
+func serveClient(lg *zap.Logger, ln net.Listener, gs *grpc.Server, h http.Handler) *http.Server {
+	m := cmux.New(ln)
+	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
+	httpL := m.Match(cmux.Any())
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := gs.Serve(grpcL); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !isClosed(err) {
+			lg.Warn("gRPC serve", zap.Error(err))
+		}
+	}()
+	go hs.Serve(httpL)
+	go func() {
+		if err := m.Serve(); err != nil && !isClosed(err) {
+			lg.Debug("cmux serve", zap.Error(err))
+		}
+	}()
+	return hs
+}
+
+func isClosed(err error) bool {
+	return err != nil && (errors.Is(err, net.ErrClosed) || errors.Is(err, cmux.ErrListenerClosed) ||
+		strings.Contains(err.Error(), "use of closed network connection"))
+}

@@ -1,0 +1,62 @@
+package v3rpc
+
+import (
+	"math"
+	"time"
+
+	"github.com/cairn-db/cairn/internal/server"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+)
+
+// grpcOverheadBytes is the room above --max-request-bytes that gRPC framing
+// may take before a message is refused at the transport (etcd's margin).
+const grpcOverheadBytes = 512 * 1024
+
+// Options configure the gRPC server.
+type Options struct {
+	KeepAliveMinTime  time.Duration // --grpc-keepalive-min-time
+	KeepAliveInterval time.Duration // --grpc-keepalive-interval
+	KeepAliveTimeout  time.Duration // --grpc-keepalive-timeout
+	// MaxConcurrentStreams is --max-concurrent-streams; 0 means unlimited.
+	MaxConcurrentStreams uint32
+}
+
+// NewGRPCServer builds a gRPC server with every v3 service registered.
+func NewGRPCServer(s *server.Server, opts Options) *grpc.Server {
+	maxRecv := s.Options().MaxRequestBytes + grpcOverheadBytes
+	gopts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(maxRecv),
+		grpc.MaxSendMsgSize(math.MaxInt32),
+	}
+	streams := opts.MaxConcurrentStreams
+	if streams == 0 {
+		streams = math.MaxUint32
+	}
+	gopts = append(gopts, grpc.MaxConcurrentStreams(streams))
+	if opts.KeepAliveMinTime > 0 {
+		gopts = append(gopts, grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             opts.KeepAliveMinTime,
+			PermitWithoutStream: false,
+		}))
+	}
+	if opts.KeepAliveInterval > 0 || opts.KeepAliveTimeout > 0 {
+		gopts = append(gopts, grpc.KeepaliveParams(keepalive.ServerParameters{
+			Time:    opts.KeepAliveInterval,
+			Timeout: opts.KeepAliveTimeout,
+		}))
+	}
+	g := grpc.NewServer(gopts...)
+	pb.RegisterKVServer(g, newKVServer(s))
+	pb.RegisterLeaseServer(g, newLeaseServer(s))
+	pb.RegisterClusterServer(g, newClusterServer(s))
+	pb.RegisterMaintenanceServer(g, newMaintenanceServer(s))
+	pb.RegisterWatchServer(g, NewWatchServer(s.Hub(), s.Header, s.Options().MaxRequestBytes))
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(g, hs)
+	return g
+}

@@ -1,0 +1,55 @@
+package v3rpc
+
+import (
+	"context"
+
+	"github.com/cairn-db/cairn/internal/server"
+	"github.com/cairn-db/cairn/internal/storage"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+)
+
+type maintenanceServer struct {
+	pb.UnimplementedMaintenanceServer
+	s *server.Server
+}
+
+func newMaintenanceServer(s *server.Server) pb.MaintenanceServer { return &maintenanceServer{s: s} }
+
+func (m *maintenanceServer) Status(ctx context.Context, r *pb.StatusRequest) (*pb.StatusResponse, error) {
+	resp, err := m.s.Status(ctx)
+	return resp, toGRPC(err)
+}
+
+// Alarm lists no alarms: the space quota alarm arrives with quotas.
+func (m *maintenanceServer) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error) {
+	return &pb.AlarmResponse{Header: m.s.Header()}, nil
+}
+
+// Defragment has nothing to defragment in pebble; it compacts the whole key
+// space so deleted data's space comes back now rather than later.
+func (m *maintenanceServer) Defragment(ctx context.Context, r *pb.DefragmentRequest) (*pb.DefragmentResponse, error) {
+	lo, _ := storage.KeyspaceBounds(storage.PrefixRaft)
+	if err := m.s.DB().CompactRange(ctx, lo, []byte{0xff}); err != nil {
+		return nil, toGRPC(err)
+	}
+	return &pb.DefragmentResponse{Header: m.s.Header()}, nil
+}
+
+func (m *maintenanceServer) HashKV(ctx context.Context, r *pb.HashKVRequest) (*pb.HashKVResponse, error) {
+	h, compactRev, err := m.s.KV().HashKV(r.Revision)
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return &pb.HashKVResponse{Header: m.s.Header(), Hash: h, CompactRevision: compactRev}, nil
+}
+
+func (m *maintenanceServer) MoveLeader(ctx context.Context, r *pb.MoveLeaderRequest) (*pb.MoveLeaderResponse, error) {
+	if m.s.Leader() != m.s.ID() {
+		return nil, rpctypes.ErrGRPCNotLeader
+	}
+	if r.TargetID == m.s.ID() {
+		return &pb.MoveLeaderResponse{Header: m.s.Header()}, nil
+	}
+	return nil, rpctypes.ErrGRPCBadLeaderTransferee
+}

@@ -1,0 +1,3 @@
+package v3rpc
+
+const grpcOverheadBytes = 512 * 1024

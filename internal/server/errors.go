@@ -1,0 +1,21 @@
+package server
+
+import "errors"
+
+// Sentinels returned by the server's operations. The API layer maps each to
+// the etcd rpctypes error clients expect.
+var (
+	ErrStopped             = errors.New("server: stopped")
+	ErrTimeout             = errors.New("server: request timed out")
+	ErrTimeoutLeaderLost   = errors.New("server: request timed out, possibly due to previous leader failure")
+	ErrNoLeader            = errors.New("server: no leader")
+	ErrNotLeader           = errors.New("server: not leader")
+	ErrLeaderChanged       = errors.New("server: leader changed")
+	ErrRequestTooLarge     = errors.New("server: request is too large")
+	ErrTooManyRequests     = errors.New("server: too many requests")
+	ErrNoSpace             = errors.New("server: mvcc: database space exceeded")
+	ErrUnhealthy           = errors.New("server: unhealthy cluster")
+	ErrNotSupported        = errors.New("server: not supported yet")
+	ErrCorrupt             = errors.New("server: corrupt state")
+	ErrBadLeaderTransferee = errors.New("server: bad leader transferee")
+)

@@ -1,0 +1,53 @@
+package server
+
+import (
+	"context"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+)
+
+// MemberList lists the members as etcd's Cluster service reports them.
+func (s *Server) MemberList(ctx context.Context, req *pb.MemberListRequest) (*pb.MemberListResponse, error) {
+	if req.Linearizable {
+		if err := s.reads.wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	ms := s.cluster.Members()
+	out := make([]*pb.Member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, &pb.Member{
+			ID:         m.ID,
+			Name:       m.Name,
+			PeerURLs:   m.PeerURLs,
+			ClientURLs: m.ClientURLs,
+			IsLearner:  m.IsLearner,
+		})
+	}
+	return &pb.MemberListResponse{Header: s.Header(), Members: out}, nil
+}
+
+// Status is the member's view for Maintenance.Status.
+func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
+	size := s.db.SizeBytes()
+	return &pb.StatusResponse{
+		Header:           s.Header(),
+		Version:          Version,
+		DbSize:           size,
+		DbSizeInUse:      size,
+		Leader:           s.Leader(),
+		RaftIndex:        s.node.LastIndex(),
+		RaftTerm:         s.Term(),
+		RaftAppliedIndex: s.AppliedIndex(),
+		DbSizeQuota:      s.opts.QuotaBackendBytes,
+		StorageVersion:   ClusterVersion,
+	}, nil
+}
+
+// Version is the server version Cairn reports to etcd clients. etcd
+// clients gate features on it, so it names the etcd API level implemented.
+const Version = "3.6.0"
+
+// Linearize waits until a read started now would be linearizable; API
+// layers that read other state (health checks) use it.
+func (s *Server) Linearize(ctx context.Context) error { return s.reads.wait(ctx) }

@@ -1,0 +1,340 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-db/cairn/internal/lease"
+	"github.com/cairn-db/cairn/internal/membership"
+	"github.com/cairn-db/cairn/internal/mvcc"
+	"github.com/cairn-db/cairn/internal/raftnode"
+	"github.com/cairn-db/cairn/internal/storage"
+	"github.com/cairn-db/cairn/internal/watch"
+	"go.etcd.io/raft/v3"
+	"go.uber.org/zap"
+)
+
+// Keys under storage.PrefixApply.
+var (
+	keyApplied  = []byte{storage.PrefixApply, 'a'} // applied index, term
+	keyMemberID = []byte{storage.PrefixApply, 'm'} // this member's ID
+)
+
+// Server is one Cairn member.
+type Server struct {
+	opts Options
+	lg   *zap.Logger
+
+	db      *storage.DB
+	logs    *raftnode.LogStore
+	node    *raftnode.Node
+	kv      *mvcc.Store
+	lessor  *lease.Lessor
+	hub     *watch.Hub
+	cluster *membership.Cluster
+
+	id    uint64 // this member's ID
+	reqID *idGenerator
+	waits *waitRegistry
+	// applied wakes readers waiting for the applied index.
+	applied       *indexWaiter
+	appliedIndex  atomic.Uint64
+	appliedTerm   atomic.Uint64
+	lead          atomic.Uint64
+	leaderChanges atomic.Uint64
+	// leaderChanged is closed and replaced on every leader change, so
+	// waiters can give up early (etcd's "leader changed").
+	leaderChangedMu sync.Mutex
+	leaderChanged   chan struct{}
+
+	reads *readIndexer
+
+	stopc    chan struct{}
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// New opens (or creates) the member's data and prepares raft; Start runs it.
+func New(opts Options) (*Server, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	lg := opts.Logger
+	memberDir := filepath.Join(opts.DataDir, "member")
+	if err := os.MkdirAll(memberDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: cannot access data directory: %w", err)
+	}
+	walDir := ""
+	if opts.WALDir != "" {
+		walDir = filepath.Join(opts.WALDir, "db-wal")
+	}
+	db, err := storage.Open(storage.Options{Dir: filepath.Join(memberDir, "db"), WALDir: walDir})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:          opts,
+		lg:            lg,
+		db:            db,
+		waits:         newWaitRegistry(),
+		stopc:         make(chan struct{}),
+		leaderChanged: make(chan struct{}),
+	}
+	if err := s.open(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) open() error {
+	var err error
+	if s.logs, err = raftnode.OpenLogStore(s.db); err != nil {
+		return err
+	}
+	if s.cluster, err = membership.Load(s.db.Reader()); err != nil {
+		return err
+	}
+	appliedIdx, appliedTerm, err := s.loadApplied()
+	if err != nil {
+		return err
+	}
+	s.appliedIndex.Store(appliedIdx)
+	s.appliedTerm.Store(appliedTerm)
+	s.applied = newIndexWaiter(appliedIdx)
+
+	if s.kv, err = mvcc.Open(s.db, s.lg.Named("mvcc")); err != nil {
+		return err
+	}
+	if s.lessor, err = lease.New(s.db, lease.Options{
+		Logger: s.lg.Named("lease"),
+		MinTTL: s.opts.minLeaseTTL(),
+		// Retry an expiry whose revoke did not apply after one request
+		// timeout, as etcd does.
+		ExpiredRetryInterval: s.opts.RequestTimeout,
+	}); err != nil {
+		s.kv.Close()
+		return err
+	}
+	s.hub = watch.NewHub(s.kv, watch.Options{Logger: s.lg.Named("watch"), ProgressNotifyInterval: s.opts.WatchProgressNotifyInterval})
+	return nil
+}
+
+func (s *Server) loadApplied() (index, term uint64, err error) {
+	v, err := s.db.Get(keyApplied)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(v) != 16 {
+		return 0, 0, fmt.Errorf("%w: applied index record", ErrCorrupt)
+	}
+	index, _ = storage.Uint64(v)
+	term, _ = storage.Uint64(v[8:])
+	return index, term, nil
+}
+
+// Start bootstraps (new member) or resumes (existing data) and runs raft.
+func (s *Server) Start() error {
+	var peers []raft.Peer
+	if s.logs.IsEmpty() {
+		// A new member of a new cluster: the founding members go into raft
+		// as conf changes at index 1..n, as etcd does.
+		s.id = s.opts.Self.ID
+		for _, m := range s.opts.InitialMembers {
+			ctx, err := json.Marshal(m)
+			if err != nil {
+				return err
+			}
+			peers = append(peers, raft.Peer{ID: m.ID, Context: ctx})
+		}
+		b := s.db.NewBatch()
+		ids := make([]uint64, 0, len(s.opts.InitialMembers))
+		for _, m := range s.opts.InitialMembers {
+			ids = append(ids, m.ID)
+		}
+		if err := s.cluster.Bootstrap(b, membership.ClusterID(ids)); err != nil {
+			b.Close()
+			return err
+		}
+		if err := b.Set(keyMemberID, storage.PutUint64(nil, s.id), nil); err != nil {
+			b.Close()
+			return err
+		}
+		if err := s.db.Commit(b, storage.Sync); err != nil {
+			b.Close()
+			return err
+		}
+		b.Close()
+	} else {
+		v, err := s.db.Get(keyMemberID)
+		if err != nil {
+			return fmt.Errorf("server: data dir holds raft state but no member ID: %w", err)
+		}
+		s.id, _ = storage.Uint64(v)
+		s.lg.Info("restarting member from existing data",
+			zap.String("member-id", membership.FormatID(s.id)),
+			zap.String("cluster-id", membership.FormatID(s.cluster.ID())),
+			zap.Uint64("applied-index", s.appliedIndex.Load()))
+	}
+	s.reqID = newIDGenerator(s.id, time.Now())
+	s.reads = newReadIndexer(s)
+
+	node, err := raftnode.Start(raftnode.Config{
+		ID:             s.id,
+		Store:          s.logs,
+		DB:             s.db,
+		Applier:        s,
+		Logger:         s.lg.Named("raft"),
+		TickInterval:   s.opts.TickInterval,
+		ElectionTicks:  s.opts.electionTicks(),
+		PreVote:        s.opts.PreVote,
+		TickAdvance:    s.opts.InitialElectionTickAdvance,
+		Applied:        s.appliedIndex.Load(),
+		Peers:          peers,
+		SnapshotCount:  s.opts.SnapshotCount,
+		CatchUpEntries: s.opts.CatchUpEntries,
+		UnsafeNoFsync:  s.opts.UnsafeNoFsync,
+		OnReadStates:   s.reads.onReadStates,
+		OnLeaderChange: s.onLeaderChange,
+		OnDropped:      s.onDropped,
+	})
+	if err != nil {
+		return err
+	}
+	s.node = node
+	s.goAttach(s.reads.run)
+	s.goAttach(s.expireLeases)
+	s.goAttach(s.publishAttributes)
+	s.goAttach(s.autoCompact)
+	return nil
+}
+
+// goAttach runs f in a goroutine that Stop waits for.
+func (s *Server) goAttach(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// Stop stops raft, background work and storage. Safe to call twice.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		close(s.stopc)
+		if s.node != nil {
+			s.node.Stop()
+		}
+		s.wg.Wait()
+		s.hub.Close()
+		s.kv.Close()
+		if err := s.db.Close(); err != nil {
+			s.lg.Warn("closing storage", zap.Error(err))
+		}
+	})
+}
+
+// StopNotify is closed when the server stops, or when raft died.
+func (s *Server) StopNotify() <-chan struct{} {
+	if s.node == nil {
+		return s.stopc
+	}
+	return s.node.Done()
+}
+
+// ID is this member's ID.
+func (s *Server) ID() uint64 { return s.id }
+
+// ClusterID is the cluster's ID.
+func (s *Server) ClusterID() uint64 { return s.cluster.ID() }
+
+// Leader is the current leader's ID, 0 when there is none.
+func (s *Server) Leader() uint64 { return s.lead.Load() }
+
+// Term is the current raft term.
+func (s *Server) Term() uint64 {
+	if s.node == nil {
+		return 0
+	}
+	return s.node.Term()
+}
+
+// AppliedIndex is the last applied raft index.
+func (s *Server) AppliedIndex() uint64 { return s.appliedIndex.Load() }
+
+// LeaderChanges counts leader changes seen since start.
+func (s *Server) LeaderChanges() uint64 { return s.leaderChanges.Load() }
+
+// Hub is the watch hub.
+func (s *Server) Hub() *watch.Hub { return s.hub }
+
+// KV is the MVCC store, for reads.
+func (s *Server) KV() *mvcc.Store { return s.kv }
+
+// Cluster is the membership state.
+func (s *Server) Cluster() *membership.Cluster { return s.cluster }
+
+// DB is the member's storage.
+func (s *Server) DB() *storage.DB { return s.db }
+
+// Options are the server's options after defaults.
+func (s *Server) Options() Options { return s.opts }
+
+func (s *Server) onLeaderChange(lead uint64, isLeader bool) {
+	old := s.lead.Swap(lead)
+	if lead != 0 && old != lead {
+		s.leaderChanges.Add(1)
+	}
+	if isLeader {
+		// A new leader gives every lease an extra election timeout, so no
+		// lease expires because of the election itself.
+		s.lessor.Promote(s.opts.ElectionTimeout)
+	} else {
+		s.lessor.Demote()
+	}
+	s.leaderChangedMu.Lock()
+	close(s.leaderChanged)
+	s.leaderChanged = make(chan struct{})
+	s.leaderChangedMu.Unlock()
+}
+
+func (s *Server) leaderChangedNotify() <-chan struct{} {
+	s.leaderChangedMu.Lock()
+	defer s.leaderChangedMu.Unlock()
+	return s.leaderChanged
+}
+
+func (s *Server) onDropped(ids []uint64) {
+	for _, id := range ids {
+		s.waits.trigger(id, result{err: ErrNoLeader})
+	}
+}
+
+// publishAttributes announces this member's name and client URLs through
+// raft, retrying until it is applied (etcd publishes on every start).
+func (s *Server) publishAttributes() {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.RequestTimeout)
+		err := s.publishOnce(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		select {
+		case <-s.stopc:
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
