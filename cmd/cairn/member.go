@@ -122,6 +122,13 @@ func runMember(cfg *config.Config) error {
 		return err
 	}
 
+	select {
+	case <-srv.ReadyNotify():
+	case <-srv.StopNotify():
+		srv.Stop()
+		return errors.New("raft stopped before the member was ready; see the log above")
+	}
+
 	gs := v3rpc.NewGRPCServer(srv, v3rpc.Options{
 		KeepAliveMinTime:     cfg.GRPCKeepAliveMinTime,
 		KeepAliveInterval:    cfg.GRPCKeepAliveInterval,

@@ -24,7 +24,10 @@ func (s *Server) MemberList(ctx context.Context, req *pb.MemberListRequest) (*pb
 			IsLearner:  m.IsLearner,
 		})
 	}
-	return &pb.MemberListResponse{Header: s.Header(), Members: out}, nil
+	// etcd's cluster service leaves the revision out of its header.
+	h := &pb.ResponseHeader{}
+	s.fillHeader(h)
+	return &pb.MemberListResponse{Header: h, Members: out}, nil
 }
 
 // Status is the member's view for Maintenance.Status.

@@ -141,20 +141,8 @@ func (s *Server) fillHeader(h *pb.ResponseHeader) {
 	h.RaftTerm = s.Term()
 }
 
-// fillTxnHeaders fills the txn header and, like etcd, the headers of the
-// nested responses.
+// fillTxnHeaders fills the txn's own header. The nested responses keep
+// the revision-only headers apply gave them, as etcd's do.
 func (s *Server) fillTxnHeaders(resp *pb.TxnResponse) {
 	s.fillHeader(resp.Header)
-	for _, r := range resp.Responses {
-		switch v := r.Response.(type) {
-		case *pb.ResponseOp_ResponseRange:
-			s.fillHeader(v.ResponseRange.GetHeader())
-		case *pb.ResponseOp_ResponsePut:
-			s.fillHeader(v.ResponsePut.GetHeader())
-		case *pb.ResponseOp_ResponseDeleteRange:
-			s.fillHeader(v.ResponseDeleteRange.GetHeader())
-		case *pb.ResponseOp_ResponseTxn:
-			s.fillTxnHeaders(v.ResponseTxn)
-		}
-	}
 }

@@ -56,6 +56,9 @@ type Server struct {
 
 	reads *readIndexer
 
+	// readyc closes once this member's attributes are published: like
+	// etcd, client traffic is served only after that.
+	readyc   chan struct{}
 	stopc    chan struct{}
 	wg       sync.WaitGroup
 	stopOnce sync.Once
@@ -86,6 +89,7 @@ func New(opts Options) (*Server, error) {
 		db:            db,
 		waits:         newWaitRegistry(),
 		stopc:         make(chan struct{}),
+		readyc:        make(chan struct{}),
 		leaderChanged: make(chan struct{}),
 	}
 	if err := s.open(); err != nil {
@@ -253,6 +257,9 @@ func (s *Server) StopNotify() <-chan struct{} {
 	return s.node.Done()
 }
 
+// ReadyNotify is closed once the member may serve clients.
+func (s *Server) ReadyNotify() <-chan struct{} { return s.readyc }
+
 // ID is this member's ID.
 func (s *Server) ID() uint64 { return s.id }
 
@@ -329,12 +336,14 @@ func (s *Server) publishAttributes() {
 		err := s.publishOnce(ctx)
 		cancel()
 		if err == nil {
+			close(s.readyc)
 			return
 		}
+		s.lg.Debug("publish member attributes", zap.Error(err))
 		select {
 		case <-s.stopc:
 			return
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
