@@ -308,7 +308,9 @@ func (n *Node) run() {
 		case <-n.stopc:
 			return
 		}
-		if n.rn.HasReady() {
+		// Advance can make a new Ready at once (a single voter commits what
+		// it just persisted), so drain before blocking again.
+		for n.rn.HasReady() {
 			if err := n.handleReady(); err != nil {
 				n.lg.Error("raft loop stopped: cannot persist or apply", zap.Error(err))
 				return

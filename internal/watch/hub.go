@@ -2,7 +2,6 @@ package watch
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -350,11 +349,4 @@ func (h *Hub) step() (retrySoon, more bool) {
 		h.flushProgressLocked()
 	}
 	return len(h.mu.victims) > 0 || len(h.mu.progressWanted) > 0, more
-}
-
-func (h *Hub) String() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return fmt.Sprintf("watch.Hub{rev: %d, synced: %d, unsynced: %d, victims: %d}",
-		h.mu.rev, h.mu.synced.len(), len(h.mu.unsynced), len(h.mu.victims))
 }

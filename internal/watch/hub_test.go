@@ -240,8 +240,8 @@ func TestVictimOverrunByCompaction(t *testing.T) {
 	if got[0].Events[0].Kv.ModRevision != r1 || got[1].Events[0].Kv.ModRevision != r2 {
 		t.Fatalf("got %v %v, want revisions %d then %d", got[0], got[1], r1, r2)
 	}
-	if got[2].WatchID != id || got[2].CompactRevision != r3+1 || got[2].Revision != r2 {
-		t.Fatalf("got %+v, want compaction at %d with header %d", got[2], r3+1, r2)
+	if got[2].WatchID != id || got[2].CompactRevision != r3+1 || got[2].Revision != 0 {
+		t.Fatalf("got %+v, want compaction at %d without header revision", got[2], r3+1)
 	}
 }
 
@@ -259,6 +259,40 @@ func TestSlowConsumerNeverBlocksNotify(t *testing.T) {
 	}
 	checkResponses(t, id, syncedTo(t, s, last), expected(e.hist.all(), req, 1, last))
 	checkResponses(t, oid, syncedTo(t, other, last), expected(e.hist.all(), WatchRequest{Key: []byte("k")}, 1, last))
+}
+
+// Canceling a victim or an unsynced watcher drops it and its queued
+// responses, and lets a waiting progress request through.
+func TestCancelWhileBehind(t *testing.T) {
+	e := newEnv(t, Options{ChanBuffer: 1})
+	e.preload(5, func(int) string { return "k" })
+	s := e.hub.NewStream()
+	keep, _ := s.Watch(WatchRequest{Key: []byte("k")})
+	e.write(put("k", "6")) // fills the channel
+	e.write(put("k", "7")) // keep is now a victim
+	behind, _ := s.Watch(WatchRequest{Key: []byte("k"), StartRev: 1})
+	live, _ := s.Watch(WatchRequest{Key: []byte("other")})
+	s.RequestProgress() // waits for keep and behind
+	if err := s.Cancel(keep); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Cancel(behind); err != nil {
+		t.Fatal(err)
+	}
+	r := next(t, s) // the 6 for keep is stale and skipped
+	if r.WatchID != ProgressID || r.Revision != 7 {
+		t.Fatalf("got %+v, want progress at 7", r)
+	}
+	last := e.write(put("other", "8"))
+	if r := next(t, s); r.WatchID != live || r.Revision != last {
+		t.Fatalf("got %+v, want the event of %d", r, live)
+	}
+	if got := s.CreatedRev(live); got != 7 {
+		t.Fatalf("CreatedRev = %d, want 7", got)
+	}
+	if got := e.hub.Rev(); got != last {
+		t.Fatalf("Rev = %d, want %d", got, last)
+	}
 }
 
 func TestFiltersAndPrevKV(t *testing.T) {

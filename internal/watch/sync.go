@@ -63,7 +63,8 @@ func (h *Hub) syncOnce() (more bool) {
 			continue // canceled meanwhile
 		}
 		if w.minRev < first {
-			resp := Response{WatchID: w.id, Revision: w.minRev - 1, CompactRevision: first, w: w}
+			// etcd sends this response with no header revision.
+			resp := Response{WatchID: w.id, CompactRevision: first, w: w}
 			if h.trySendLocked(w, resp) {
 				delete(h.mu.unsynced, w)
 				delete(h.mu.progress, w)

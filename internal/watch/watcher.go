@@ -43,7 +43,7 @@ type Response struct {
 	// progress or compaction response.
 	Events []*mvccpb.Event
 	// Revision is the header revision: every event of the watcher's range up
-	// to it has been sent.
+	// to it has been sent. It is 0 in a compaction response, as etcd.
 	Revision int64
 	// CompactRevision, when not 0, ends the watcher: its next event was
 	// compacted. It is the oldest revision a new watch can start from.

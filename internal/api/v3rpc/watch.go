@@ -229,7 +229,7 @@ func (s *watchSession) deliver(r watch.Response) error {
 		Canceled:        r.CompactRevision != 0,
 	}
 	if r.WatchID != watch.ProgressID && s.fragment[r.WatchID] {
-		for _, f := range fragments(wr, s.srv.fragmentBytes) {
+		for _, f := range watchFragments(wr, s.srv.fragmentBytes) {
 			if err := s.send(f); err != nil {
 				return err
 			}

@@ -7,14 +7,14 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// eventsField is the field number of WatchResponse.events.
-const eventsField = 11
+// watchEventsField is the field number of WatchResponse.events.
+const watchEventsField = 11
 
-// fragments splits wr into responses that each encode to fewer than limit
+// watchFragments splits wr into responses that each encode to fewer than limit
 // bytes (a single event may exceed it), all marked Fragment but the last,
 // as etcd does for watchers created with fragment set. A response that fits,
 // or holds fewer than two events, is returned whole.
-func fragments(wr *pb.WatchResponse, limit int) []*pb.WatchResponse {
+func watchFragments(wr *pb.WatchResponse, limit int) []*pb.WatchResponse {
 	if len(wr.Events) < 2 || proto.Size(wr) < limit {
 		return []*pb.WatchResponse{wr}
 	}
@@ -34,7 +34,7 @@ func fragments(wr *pb.WatchResponse, limit int) []*pb.WatchResponse {
 	var out []*pb.WatchResponse
 	start, size := 0, base
 	for i, ev := range wr.Events {
-		cost := protowire.SizeTag(eventsField) + protowire.SizeBytes(proto.Size(ev))
+		cost := protowire.SizeTag(watchEventsField) + protowire.SizeBytes(proto.Size(ev))
 		if i > start && size+cost >= limit {
 			out = append(out, frame(wr.Events[start:i:i]))
 			start, size = i, base

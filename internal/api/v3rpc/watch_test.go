@@ -113,7 +113,7 @@ func (w trackedWatch) Watch(gs pb.Watch_WatchServer) error {
 	return w.WatchServer.Watch(gs)
 }
 
-func newWatchEnv(t *testing.T, opts watch.Options, maxRequestBytes int, preload int) *watchEnv {
+func newWatchEnv(t *testing.T, opts watch.Options, maxRequestBytes int, preload int, wopts ...WatchOption) *watchEnv {
 	t.Helper()
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
@@ -127,7 +127,7 @@ func newWatchEnv(t *testing.T, opts watch.Options, maxRequestBytes int, preload 
 	}
 	e.hub = watch.NewHub(e.hist, opts)
 	hdr := func() *pb.ResponseHeader { return &pb.ResponseHeader{ClusterId: 11, MemberId: 22, RaftTerm: 33} }
-	srv := NewWatchServer(e.hub, hdr, maxRequestBytes, WithWatchLogger(zap.NewNop()))
+	srv := NewWatchServer(e.hub, hdr, maxRequestBytes, append([]WatchOption{WithWatchLogger(zap.NewNop())}, wopts...)...)
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -185,7 +185,7 @@ func recvWatch(t *testing.T, ch clientv3.WatchChan) clientv3.WatchResponse {
 	panic("unreachable")
 }
 
-func evString(evs []*clientv3.Event) string {
+func watchEvString(evs []*clientv3.Event) string {
 	var b strings.Builder
 	for _, ev := range evs {
 		fmt.Fprintf(&b, "%s %s@%d", ev.Type, ev.Kv.Key, ev.Kv.ModRevision)
@@ -213,7 +213,7 @@ func TestWatchClientEvents(t *testing.T) {
 	}
 	for i, w := range want {
 		r := recvWatch(t, wch)
-		if got := evString(r.Events); got != w {
+		if got := watchEvString(r.Events); got != w {
 			t.Fatalf("response %d: %q, want %q", i, got, w)
 		}
 		h := r.Header
@@ -251,7 +251,7 @@ func recvEvents(t *testing.T, ch clientv3.WatchChan, n int) string {
 	for len(evs) < n {
 		evs = append(evs, recvWatch(t, ch).Events...)
 	}
-	return evString(evs)
+	return watchEvString(evs)
 }
 
 func TestWatchClientCompacted(t *testing.T) {
@@ -269,7 +269,7 @@ func TestWatchClientCompacted(t *testing.T) {
 	}
 	// Watching from the reported revision works.
 	wch = e.cli.Watch(e.ctx(), "pre0", clientv3.WithRev(r.CompactRevision))
-	if s := evString(recvWatch(t, wch).Events); s != "PUT pre0@7; " {
+	if s := watchEvString(recvWatch(t, wch).Events); s != "PUT pre0@7; " {
 		t.Fatalf("from compact revision: %s", s)
 	}
 }
@@ -340,6 +340,7 @@ type rawWatch struct {
 	stream pb.Watch_WatchClient
 	cancel context.CancelFunc
 	resps  chan *pb.WatchResponse
+	err    error // why the stream ended; set before resps is closed
 }
 
 func newRawWatch(t *testing.T, e *watchEnv) *rawWatch {
@@ -357,6 +358,7 @@ func newRawWatch(t *testing.T, e *watchEnv) *rawWatch {
 		for {
 			resp, err := stream.Recv()
 			if err != nil {
+				r.err = err
 				return
 			}
 			r.resps <- resp
@@ -429,18 +431,17 @@ func TestWatchProtocol(t *testing.T) {
 		{"progress", func() { raw.progress() },
 			"id=-1 header=11/22/33@9"},
 		{"compacted start", func() { raw.create(&pb.WatchCreateRequest{Key: []byte("pre0"), StartRevision: 2}) },
-			"id=1 created header=11/22/33@9\nid=1 canceled compact=4 header=11/22/33@1"},
-		{"future start", func() {
-			raw.create(&pb.WatchCreateRequest{Key: []byte("f"), StartRevision: 11, PrevKv: true})
-			e.write("f", "10")
-			e.write("f", "11")
-		}, "id=2 created header=11/22/33@9\nid=2 events=[PUT f@11 prev=10] header=11/22/33@11"},
+			"id=1 created header=11/22/33@9\nid=1 canceled compact=4 header=11/22/33@0"},
+		{"future start", func() { raw.create(&pb.WatchCreateRequest{Key: []byte("f"), StartRevision: 11, PrevKv: true}) },
+			"id=2 created header=11/22/33@9"},
+		{"waits for its start", func() { e.write("f", "10"); e.write("f", "11") },
+			"id=2 events=[PUT f@11 prev=10] header=11/22/33@11"},
 	}
 	for _, c := range checks {
 		c.req()
 		var got []string
 		for range strings.Count(c.want, "\n") + 1 {
-			got = append(got, describe(raw.recv()))
+			got = append(got, describeWatchResp(raw.recv()))
 		}
 		if s := strings.Join(got, "\n"); s != c.want {
 			t.Fatalf("%s:\ngot  %s\nwant %s", c.name, s, c.want)
@@ -456,7 +457,7 @@ func TestWatchProtocol(t *testing.T) {
 	}
 }
 
-func describe(r *pb.WatchResponse) string {
+func describeWatchResp(r *pb.WatchResponse) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "id=%d", r.WatchId)
 	if r.Created {
@@ -488,6 +489,31 @@ func describe(r *pb.WatchResponse) string {
 	return b.String()
 }
 
+func TestWatchPermission(t *testing.T) {
+	permit := func(_ context.Context, key, end []byte) error {
+		if string(key) == "secret" {
+			return rpctypes.ErrGRPCPermissionDenied
+		}
+		return nil
+	}
+	e := newWatchEnv(t, watch.Options{}, 1<<20, 0, WithWatchPermission(permit))
+	raw := newRawWatch(t, e)
+	raw.create(&pb.WatchCreateRequest{Key: []byte("secret")})
+	want := fmt.Sprintf("id=-1 created canceled reason=%q header=11/22/33@0", rpctypes.ErrGRPCPermissionDenied.Error())
+	if got := describeWatchResp(raw.recv()); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	raw.create(&pb.WatchCreateRequest{Key: []byte("public")})
+	if got := describeWatchResp(raw.recv()); got != "id=0 created header=11/22/33@0" {
+		t.Fatalf("got %s", got)
+	}
+	wch := e.cli.Watch(e.ctx(), "secret")
+	r := recvWatch(t, wch)
+	if !r.Canceled || r.Err() == nil || !strings.Contains(r.Err().Error(), "permission denied") {
+		t.Fatalf("clientv3 got %+v (err %v), want permission denied", r, r.Err())
+	}
+}
+
 func TestWatchHubStopEndsStream(t *testing.T) {
 	e := newWatchEnv(t, watch.Options{}, 1<<20, 0)
 	raw := newRawWatch(t, e)
@@ -499,20 +525,21 @@ func TestWatchHubStopEndsStream(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Watch handler still running after the hub closed")
 	}
-	_, err := raw.stream.Recv()
-	if s, _ := status.FromError(err); s.Code() != codes.Unavailable || s.Message() != "etcdserver: server stopped" {
-		t.Fatalf("stream ended with %v, want etcdserver: server stopped", err)
+	for range raw.resps {
+	}
+	if s, _ := status.FromError(raw.err); s.Code() != codes.Unavailable || s.Message() != "etcdserver: server stopped" {
+		t.Fatalf("stream ended with %v, want etcdserver: server stopped", raw.err)
 	}
 }
 
-func TestFragments(t *testing.T) {
+func TestWatchFragments(t *testing.T) {
 	var evs []*mvccpb.Event
 	for i := range 50 {
 		evs = append(evs, &mvccpb.Event{Kv: &mvccpb.KeyValue{Key: []byte(fmt.Sprint("k", i)), Value: make([]byte, i*7), ModRevision: 5}})
 	}
 	wr := &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: 5, ClusterId: 1}, WatchId: 3, Events: evs}
 	for _, limit := range []int{1, 50, 100, 333, 1000, 1 << 20} {
-		fs := fragments(wr, limit)
+		fs := watchFragments(wr, limit)
 		var got []*mvccpb.Event
 		for i, f := range fs {
 			if f.Fragment != (i < len(fs)-1) {

@@ -1,3 +1,0 @@
-package v3rpc
-
-const grpcOverheadBytes = 512 * 1024
