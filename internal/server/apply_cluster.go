@@ -72,10 +72,6 @@ func (s *Server) applyClusterVersionSet(round *applyRound, req *membershippb.Clu
 	return result{resp: struct{}{}}
 }
 
-func (s *Server) applyAlarm(round *applyRound, req *pb.AlarmRequest) result {
-	return result{resp: &pb.AlarmResponse{Header: &pb.ResponseHeader{Revision: s.pendingRev(round)}}}
-}
-
 // publishOnce proposes this member's attributes, and on the leader the
 // cluster version when it is not set yet.
 func (s *Server) publishOnce(ctx context.Context) error {

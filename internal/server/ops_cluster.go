@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 )
@@ -33,11 +34,16 @@ func (s *Server) MemberList(ctx context.Context, req *pb.MemberListRequest) (*pb
 // Status is the member's view for Maintenance.Status.
 func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
 	size := s.db.SizeBytes()
+	var errs []string
+	for _, a := range s.Alarms() {
+		errs = append(errs, fmt.Sprintf("memberID:%d alarm:%s ", a.MemberID, a.Alarm))
+	}
 	return &pb.StatusResponse{
+		Errors:           errs,
 		Header:           s.Header(),
 		Version:          Version,
 		DbSize:           size,
-		DbSizeInUse:      size,
+		DbSizeInUse:      s.db.StateBytes(),
 		Leader:           s.Leader(),
 		RaftIndex:        s.node.LastIndex(),
 		RaftTerm:         s.Term(),

@@ -10,6 +10,9 @@ import (
 
 // propose sends req through raft and waits until it is applied.
 func (s *Server) propose(ctx context.Context, req *pb.InternalRaftRequest) (result, error) {
+	if err := s.checkQuota(req); err != nil {
+		return result{}, err
+	}
 	req.ID = s.reqID.next()
 	data, err := proto.Marshal(req)
 	if err != nil {

@@ -39,6 +39,7 @@ type Server struct {
 	lessor  *lease.Lessor
 	hub     *watch.Hub
 	cluster *membership.Cluster
+	alarms  *alarms
 
 	id    uint64 // this member's ID
 	reqID *idGenerator
@@ -105,6 +106,9 @@ func (s *Server) open() error {
 		return err
 	}
 	if s.cluster, err = membership.Load(s.db.Reader()); err != nil {
+		return err
+	}
+	if s.alarms, err = loadAlarms(s.db.Reader()); err != nil {
 		return err
 	}
 	appliedIdx, appliedTerm, err := s.loadApplied()

@@ -170,9 +170,13 @@ func (d *DB) NewSnapshot() *Snapshot { return d.pdb.NewSnapshot() }
 // Reader returns the DB as a Reader.
 func (d *DB) Reader() Reader { return d.pdb }
 
-// CompactRange asks pebble to compact [start, end) now, returning space
-// held by deleted keys (Cairn's answer to etcd's Defragment).
+// CompactRange flushes the memtable and asks pebble to compact
+// [start, end) now, returning space held by deleted keys (Cairn's answer
+// to etcd's Defragment).
 func (d *DB) CompactRange(ctx context.Context, start, end []byte) error {
+	if err := d.pdb.Flush(); err != nil {
+		return err
+	}
 	return d.pdb.Compact(ctx, start, end, true)
 }
 
@@ -185,6 +189,18 @@ func (d *DB) Ingest(ctx context.Context, paths []string) error {
 func (d *DB) SizeBytes() int64 {
 	m := d.pdb.Metrics()
 	return int64(m.DiskSpaceUsage())
+}
+
+// StateBytes estimates the on-disk size of everything but the raft log:
+// the data a member holds, which the space quota is measured against (etcd
+// does not count its WAL either). Data still in the memtable is not
+// counted until it is flushed.
+func (d *DB) StateBytes() int64 {
+	n, err := d.pdb.EstimateDiskUsage([]byte{PrefixRaft + 1}, []byte{0xff})
+	if err != nil {
+		return 0
+	}
+	return int64(n)
 }
 
 // SyncedCommits counts synced commits since Open.

@@ -21,9 +21,17 @@ func (m *maintenanceServer) Status(ctx context.Context, r *pb.StatusRequest) (*p
 	return resp, toGRPC(err)
 }
 
-// Alarm lists no alarms: the space quota alarm arrives with quotas.
 func (m *maintenanceServer) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error) {
-	return &pb.AlarmResponse{Header: m.s.Header()}, nil
+	resp, err := m.s.Alarm(ctx, r)
+	return resp, toGRPC(err)
+}
+
+func (m *maintenanceServer) Hash(ctx context.Context, r *pb.HashRequest) (*pb.HashResponse, error) {
+	h, _, err := m.s.KV().Hash()
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return &pb.HashResponse{Header: m.s.Header(), Hash: h}, nil
 }
 
 // Defragment has nothing to defragment in pebble; it compacts the whole key
