@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/soheilhy/cmux"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 )
 
@@ -59,16 +60,24 @@ func runMember(cfg *config.Config) error {
 
 	// Listeners first, so a busy port fails start-up before any data is
 	// written.
-	clientLns, err := listenAll(cfg.ListenClientURLs)
+	if cfg.MemoryMlock {
+		// Keep the member's memory resident: a page fault on the raft path
+		// under memory pressure costs an election (etcd's --memory-mlock).
+		if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
+			return fmt.Errorf("--memory-mlock: %w", err)
+		}
+	}
+	lo := listenOptions{reusePort: cfg.SocketReusePort, reuseAddress: cfg.SocketReuseAddress}
+	clientLns, err := listenAll(cfg.ListenClientURLs, lo)
 	if err != nil {
 		return err
 	}
-	peerLns, err := listenAll(cfg.ListenPeerURLs)
+	peerLns, err := listenAll(cfg.ListenPeerURLs, lo)
 	if err != nil {
 		closeAll(clientLns)
 		return err
 	}
-	metricsLns, err := listenAll(cfg.ListenMetricsURLs)
+	metricsLns, err := listenAll(cfg.ListenMetricsURLs, lo)
 	if err != nil {
 		closeAll(clientLns)
 		closeAll(peerLns)
@@ -134,6 +143,8 @@ func runMember(cfg *config.Config) error {
 		KeepAliveInterval:    cfg.GRPCKeepAliveInterval,
 		KeepAliveTimeout:     cfg.GRPCKeepAliveTimeout,
 		MaxConcurrentStreams: cfg.MaxConcurrentStreams,
+		SlowRequest:          cfg.WarningUnaryRequestDuration,
+		Logger:               lg,
 	})
 	httpHandler := httpapi.Handler(srv, httpapi.Options{EnablePprof: cfg.EnablePprof, Gatherer: reg})
 	var httpServers []*http.Server
@@ -190,25 +201,6 @@ func runMember(cfg *config.Config) error {
 func dataDirHasMember(dir string) bool {
 	_, err := os.Stat(dir + "/member/db")
 	return err == nil
-}
-
-func listenAll(us []url.URL) ([]net.Listener, error) {
-	var lns []net.Listener
-	for _, u := range us {
-		ln, err := net.Listen("tcp", u.Host)
-		if err != nil {
-			closeAll(lns)
-			return nil, fmt.Errorf("listen %s: %w", u.String(), err)
-		}
-		lns = append(lns, ln)
-	}
-	return lns, nil
-}
-
-func closeAll(lns []net.Listener) {
-	for _, ln := range lns {
-		ln.Close()
-	}
 }
 
 // serveClient splits one client listener into gRPC (HTTP/2 with the gRPC

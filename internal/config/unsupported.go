@@ -64,8 +64,25 @@ var notYetSupported = []struct {
 	// Clustering: more than one member, or joining a running cluster.
 	{"initial-cluster", manyMembers},
 	{"initial-cluster-state", changed},
-	// Auth with JWT tokens.
+	// Peer transport timeouts (clustering).
+	{"raft-read-timeout", changed},
+	{"raft-write-timeout", changed},
+	// Browser-facing HTTP policy.
+	{"cors", changed},
+	{"host-whitelist", changed},
+	// Auth: tokens and password hashing arrive with the auth service.
 	{"auth-token", changed},
+	{"bcrypt-cost", changed},
+	{"auth-token-ttl", changed},
+	// Per-RPC latency histograms.
+	{"metrics", changed},
+	// Log rotation.
+	{"enable-log-rotation", changed},
+	{"log-rotation-config-json", changed},
+	// Cross-member corruption checks and downgrades (clustering).
+	{"corrupt-check-time", changed},
+	{"compact-hash-check-time", changed},
+	{"downgrade-check-time", changed},
 	// Disaster recovery.
 	{"force-new-cluster", changed},
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cairn-db/cairn/internal/storage"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -35,6 +36,13 @@ type applied struct {
 func (s *Server) Apply(ents []raftpb.Entry, applyConf func(raftpb.ConfChangeI) *raftpb.ConfState) error {
 	round := &applyRound{b: s.db.NewIndexedBatch()}
 	defer round.b.Close()
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); s.opts.WarningApplyDuration > 0 && d > s.opts.WarningApplyDuration {
+			s.lg.Warn("apply request took too long", zap.Duration("took", d),
+				zap.Duration("expected-duration", s.opts.WarningApplyDuration), zap.Int("entries", len(ents)))
+		}
+	}()
 
 	for i := range ents {
 		e := &ents[i]

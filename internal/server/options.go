@@ -47,6 +47,11 @@ type Options struct {
 	UnsafeNoFsync bool
 	// AutoCompaction is the parsed --auto-compaction-* pair.
 	AutoCompaction AutoCompaction
+	// CompactionBatchLimit is --compaction-batch-limit.
+	CompactionBatchLimit int
+	// WarningApplyDuration is --warning-apply-duration: an apply round
+	// slower than this is logged.
+	WarningApplyDuration time.Duration
 	// RequestTimeout bounds how long a proposal waits to be applied.
 	RequestTimeout time.Duration
 	// Logger; default no-op.

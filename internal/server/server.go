@@ -119,7 +119,7 @@ func (s *Server) open() error {
 	s.appliedTerm.Store(appliedTerm)
 	s.applied = newIndexWaiter(appliedIdx)
 
-	if s.kv, err = mvcc.Open(s.db, s.lg.Named("mvcc")); err != nil {
+	if s.kv, err = mvcc.OpenWithOptions(s.db, s.lg.Named("mvcc"), mvcc.Options{CompactionBatchLimit: s.opts.CompactionBatchLimit}); err != nil {
 		return err
 	}
 	if s.lessor, err = lease.New(s.db, lease.Options{

@@ -1,11 +1,13 @@
 package v3rpc
 
 import (
+	"context"
 	"math"
 	"time"
 
 	"github.com/cairn-db/cairn/internal/server"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -23,6 +25,10 @@ type Options struct {
 	KeepAliveTimeout  time.Duration // --grpc-keepalive-timeout
 	// MaxConcurrentStreams is --max-concurrent-streams; 0 means unlimited.
 	MaxConcurrentStreams uint32
+	// SlowRequest is --warning-unary-request-duration: slower unary calls
+	// are logged with their method.
+	SlowRequest time.Duration
+	Logger      *zap.Logger
 }
 
 // NewGRPCServer builds a gRPC server with every v3 service registered.
@@ -49,6 +55,9 @@ func NewGRPCServer(s *server.Server, opts Options) *grpc.Server {
 			Timeout: opts.KeepAliveTimeout,
 		}))
 	}
+	if opts.SlowRequest > 0 && opts.Logger != nil {
+		gopts = append(gopts, grpc.UnaryInterceptor(slowRequestLogger(opts.Logger, opts.SlowRequest)))
+	}
 	g := grpc.NewServer(gopts...)
 	pb.RegisterKVServer(g, newKVServer(s))
 	pb.RegisterLeaseServer(g, newLeaseServer(s))
@@ -59,4 +68,18 @@ func NewGRPCServer(s *server.Server, opts Options) *grpc.Server {
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(g, hs)
 	return g
+}
+
+// slowRequestLogger logs unary calls that take longer than limit, the way
+// etcd warns about slow requests; it adds one time.Now per call.
+func slowRequestLogger(lg *zap.Logger, limit time.Duration) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		resp, err := handler(ctx, req)
+		if d := time.Since(start); d > limit {
+			lg.Warn("request took too long", zap.String("method", info.FullMethod),
+				zap.Duration("took", d), zap.Duration("expected-duration", limit), zap.Error(err))
+		}
+		return resp, err
+	}
 }
