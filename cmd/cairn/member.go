@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cairn-db/cairn/internal/api/httpapi"
+	"github.com/cairn-db/cairn/internal/api/v3gateway"
 	"github.com/cairn-db/cairn/internal/api/v3rpc"
 	"github.com/cairn-db/cairn/internal/bootstrap"
 	"github.com/cairn-db/cairn/internal/config"
@@ -149,7 +151,18 @@ func runMember(cfg *config.Config) error {
 	httpHandler := httpapi.Handler(srv, httpapi.Options{EnablePprof: cfg.EnablePprof, Gatherer: reg})
 	var httpServers []*http.Server
 	for _, ln := range clientLns {
-		httpServers = append(httpServers, serveClient(lg, ln, gs, httpHandler))
+		h := httpHandler
+		if cfg.EnableGRPCGateway {
+			// The /v3 JSON gateway calls this member's own gRPC server.
+			gw, gwClose, err := v3gateway.New(context.Background(), ln.Addr().String())
+			if err != nil {
+				srv.Stop()
+				return fmt.Errorf("grpc gateway: %w", err)
+			}
+			defer gwClose()
+			h = v3gateway.Route(gw, httpHandler)
+		}
+		httpServers = append(httpServers, serveClient(lg, ln, gs, h))
 	}
 	for _, ln := range peerLns {
 		hs := &http.Server{Handler: peerHandler(srv), ReadHeaderTimeout: 10 * time.Second}
