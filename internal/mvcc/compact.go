@@ -47,7 +47,7 @@ func (s *Store) compactLoop() {
 		case <-s.kick:
 		}
 		for {
-			target := s.compactRev.Load()
+			target := s.pub.Load().compact
 			s.mu.Lock()
 			finished, failed := s.mu.finished, s.mu.err != nil
 			s.mu.Unlock()
@@ -98,7 +98,6 @@ func (s *Store) compactStep(target int64) error {
 	n := 0
 	valid := logIt.First()
 	for ; valid && n < s.opts.CompactionBatchLimit; valid = logIt.Next() {
-		n++
 		main, sub, err := decodeRevLogKey(logIt.Key())
 		if err != nil {
 			return err
@@ -111,9 +110,12 @@ func (s *Store) compactStep(target int64) error {
 		if err != nil {
 			return err
 		}
-		if err := b.Delete(logIt.Key(), nil); err != nil {
-			return storageErr("batch", err)
-		}
+		// A put at exactly the target that stays its key's newest version
+		// keeps its log entry, so a watch from the compaction revision
+		// still sees it (etcd's rule). Kept entries are not counted towards
+		// the batch limit: they are at most one txn, and a later step must
+		// not stall on them.
+		//
 		// Is (main, sub) the key's newest version at or below target?
 		seek = appendSeekAt(seek[:0], key, target)
 		prefix = append(prefix[:0], seek[:len(seek)-revLen]...)
@@ -121,7 +123,12 @@ func (s *Store) compactStep(target int64) error {
 			if err := verIt.Error(); err != nil {
 				return storageErr("seek", err)
 			}
-			continue // already compacted by an earlier, interrupted run
+			// Already compacted by an earlier, interrupted run.
+			if err := b.Delete(logIt.Key(), nil); err != nil {
+				return storageErr("batch", err)
+			}
+			n++
+			continue
 		}
 		k := verIt.Key()
 		kp, vmain, vsub, err := splitVersionKey(k)
@@ -129,7 +136,12 @@ func (s *Store) compactStep(target int64) error {
 			return err
 		}
 		if !bytes.Equal(kp, prefix) || vmain != main || vsub != sub {
-			continue // an older version: the newest one's entry handles it
+			// An older version: the newest one's entry handles it.
+			if err := b.Delete(logIt.Key(), nil); err != nil {
+				return storageErr("batch", err)
+			}
+			n++
+			continue
 		}
 		val, err := verIt.ValueAndErr()
 		if err != nil {
@@ -143,6 +155,13 @@ func (s *Store) compactStep(target int64) error {
 			if err := b.Delete(k, nil); err != nil {
 				return storageErr("batch", err)
 			}
+		}
+		keepLog := !tomb && main == target
+		if !keepLog {
+			if err := b.Delete(logIt.Key(), nil); err != nil {
+				return storageErr("batch", err)
+			}
+			n++
 		}
 		for verIt.Next() {
 			k := verIt.Key()

@@ -164,3 +164,46 @@ func sameValues(rr *RangeResult, rev int64, n int) error {
 	}
 	return nil
 }
+
+// TestCloseWithReadsInFlight: Close waits for reads in flight, later reads
+// fail with ErrClosed, and the DB can be closed right after Close.
+func TestCloseWithReadsInFlight(t *testing.T) {
+	for range 5 {
+		e := newEnv(t)
+		e.apply(func(w *WriteTxn) { w.Put([]byte("k"), []byte("v"), 0) })
+		s := e.s
+		var wg sync.WaitGroup
+		errc := make(chan error, 64)
+		for r := 0; r < 8; r++ {
+			wg.Add(1)
+			go func(r int) {
+				defer wg.Done()
+				for {
+					var err error
+					switch r % 4 {
+					case 0:
+						_, err = s.Range([]byte("k"), nil, RangeOptions{})
+					case 1:
+						_, err = s.ReadTxn(&pb.TxnRequest{})
+					case 2:
+						_, err = s.Events(1, 0, 0, true)
+					case 3:
+						_, _, err = s.HashKV(0)
+					}
+					if err != nil {
+						if !errors.Is(err, ErrClosed) {
+							errc <- err
+						}
+						return
+					}
+				}
+			}(r)
+		}
+		e.close()
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			t.Fatal(err)
+		}
+	}
+}

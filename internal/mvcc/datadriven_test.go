@@ -2,7 +2,6 @@ package mvcc
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -338,5 +337,3 @@ func fmtResp(out *strings.Builder, indent string, m proto.Message) {
 		fmt.Fprintf(out, "%s%T\n", indent, m)
 	}
 }
-
-var _ = slices.Sort[[]int]

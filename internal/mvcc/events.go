@@ -12,28 +12,38 @@ import (
 // the events of the revision that reaches it are all returned, so a revision
 // is never split. With prevKV, each event carries the key's version at the
 // previous main revision (nil when there is none). It fails with
-// ErrCompacted when from <= CompactRev(). Any goroutine; one point in time.
+// ErrCompacted when from < CompactRev(). Like etcd, a watch may start at the
+// compaction revision itself: the events of that revision that compaction
+// keeps (a put that is its key's newest version; not a tombstone) are still
+// served. Any goroutine; one point in time.
 func (s *Store) Events(from, to int64, limit int, prevKV bool) ([]*mvccpb.Event, error) {
-	if err := s.checkOpen(); err != nil {
+	if err := s.enter(); err != nil {
 		return nil, err
 	}
-	cur := s.rev.Load() // see Range for the order of these loads
-	if to <= 0 || to > cur {
-		to = cur
+	defer s.exit()
+	// Two iterators over one snapshot: the log and the versions it names,
+	// at the same point in time.
+	var snap *storage.Snapshot
+	p, err := s.pinned(func() error {
+		snap = s.db.NewSnapshot()
+		return nil
+	}, func() { _ = snap.Close() })
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	if to <= 0 || to > p.rev {
+		to = p.rev
 	}
 	if from < 1 {
 		from = 1
 	}
+	if from < p.compact {
+		return nil, ErrCompacted
+	}
 	if from > to {
-		if from <= s.compactRev.Load() {
-			return nil, ErrCompacted
-		}
 		return nil, nil
 	}
-	// Two iterators over one snapshot: the log and the versions it names,
-	// at the same point in time.
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
 	lower := appendRevLogKey(nil, from, 0)
 	upper := appendRevLogKey(nil, to+1, 0)
 	logIt, err := snap.NewIter(&storage.IterOptions{LowerBound: lower, UpperBound: upper})
@@ -45,9 +55,6 @@ func (s *Store) Events(from, to int64, limit int, prevKV bool) ([]*mvccpb.Event,
 	defer s.putScanner(sc)
 	if err := sc.open(snap, []byte{}, []byte{0}); err != nil {
 		return nil, err
-	}
-	if from <= s.compactRev.Load() {
-		return nil, ErrCompacted
 	}
 
 	var evs []*mvccpb.Event
@@ -69,7 +76,18 @@ func (s *Store) Events(from, to int64, limit int, prevKV bool) ([]*mvccpb.Event,
 		if err != nil {
 			return nil, err
 		}
-		ev, err := sc.event(main, sub, kind, key, prevKV)
+		wantPrev := prevKV
+		if main == p.compact {
+			// At the compaction revision only the puts that compaction
+			// keeps are served, and without prev_kv, whose version is
+			// compacted (etcd omits a prev_kv it cannot read). The answer
+			// is then the same before and after physical compaction.
+			if kind == kindTombstone {
+				continue
+			}
+			wantPrev = false
+		}
+		ev, err := sc.event(main, sub, kind, key, wantPrev)
 		if err != nil {
 			return nil, fmt.Errorf("event at %d.%d: %w", main, sub, err)
 		}

@@ -19,16 +19,23 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // hashed against, -1 when the store was never compacted (as etcd reports
 // it). As in etcd, rev must be above the compaction revision. Any goroutine.
 func (s *Store) HashKV(rev int64) (hash uint32, compactRev int64, err error) {
-	if err := s.checkOpen(); err != nil {
+	if err := s.enter(); err != nil {
 		return 0, 0, err
 	}
-	cur := s.rev.Load() // see Range for the order of these loads
-	it, err := s.db.NewIter(&storage.IterOptions{LowerBound: []byte{storage.PrefixMVCC}, UpperBound: mvccUpper})
+	defer s.exit()
+	var it *storage.Iterator
+	p, err := s.pinned(func() (err error) {
+		it, err = s.db.NewIter(&storage.IterOptions{LowerBound: []byte{storage.PrefixMVCC}, UpperBound: mvccUpper})
+		if err != nil {
+			return storageErr("new iterator", err)
+		}
+		return nil
+	}, func() { _ = it.Close() })
 	if err != nil {
-		return 0, 0, storageErr("new iterator", err)
+		return 0, 0, err
 	}
 	defer it.Close()
-	compact := s.compactRev.Load()
+	cur, compact := p.rev, p.compact
 	switch {
 	case rev > 0 && rev <= compact:
 		return 0, compact, ErrCompacted

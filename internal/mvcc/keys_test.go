@@ -41,8 +41,8 @@ func TestDecodeVersionKeyCorrupt(t *testing.T) {
 		{storage.PrefixMVCC},
 		good[:len(good)-1],
 		append([]byte{storage.PrefixRevLog}, good[1:]...),
-		[]byte("\x10a\x00\x02" + string(good[len(good)-revLen:])), // bad terminator
-		[]byte("\x10a\x00b\x00\x01" + string(good[len(good)-revLen:])), // bad escape
+		[]byte("\x10a\x00\x02" + string(good[len(good)-revLen:])),                               // bad terminator
+		[]byte("\x10a\x00b\x00\x01" + string(good[len(good)-revLen:])),                          // bad escape
 		[]byte("\x10a\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"), // negative revision
 	} {
 		if _, _, _, err := DecodeVersionKey(k); !errors.Is(err, ErrCorrupt) {

@@ -23,22 +23,19 @@ type LeaseHooks interface {
 // RangeRequest serves a Range on the read path, at one point in time. The
 // header carries the revision only; the server fills the rest.
 func (s *Store) RangeRequest(req *pb.RangeRequest) (*pb.RangeResponse, error) {
-	if err := s.checkOpen(); err != nil {
+	if err := s.enter(); err != nil {
 		return nil, err
 	}
+	defer s.exit()
 	sc := s.getScanner()
 	defer s.putScanner(sc)
-	cur := s.rev.Load() // see Range for the order of these loads
-	if err := sc.open(s.db.Reader(), req.Key, rangeEnd(req.RangeEnd)); err != nil {
+	p, err := s.pinned(func() error { return sc.open(s.db.Reader(), req.Key, req.RangeEnd) }, sc.discard)
+	if err != nil {
 		return nil, err
 	}
-	v := readView{sc: sc, cur: cur, compact: s.compactRev.Load(), bounded: true}
+	v := readView{sc: sc, cur: p.rev, compact: p.compact, bounded: true}
 	return executeRange(&v, req)
 }
-
-// rangeEnd maps a request's range_end to the form Range takes. They are the
-// same; the function marks the places where etcd's mkGteRange applies.
-func rangeEnd(end []byte) []byte { return end }
 
 // executeRange runs a RangeRequest through v the way etcd does: fetch (all
 // keys when a sort or a revision filter is asked for, else limit+1 to learn
@@ -51,7 +48,7 @@ func executeRange(v view, req *pb.RangeRequest) (*pb.RangeResponse, error) {
 	}
 	// Values are needed to sort by them even when the reply strips them.
 	ro.KeysOnly = req.KeysOnly && !(order != pb.RangeRequest_NONE && req.SortTarget == pb.RangeRequest_VALUE)
-	rr, err := v.rangeKeys(req.Key, rangeEnd(req.RangeEnd), ro)
+	rr, err := v.rangeKeys(req.Key, req.RangeEnd, ro)
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +152,25 @@ type (
 	byValue   struct{ kvSlice }
 )
 
-func (s byKey) Less(i, j int) bool     { return bytes.Compare(s.kvSlice[i].Key, s.kvSlice[j].Key) < 0 }
-func (s byVersion) Less(i, j int) bool { return s.kvSlice[i].Version < s.kvSlice[j].Version }
-func (s byCreate) Less(i, j int) bool  { return s.kvSlice[i].CreateRevision < s.kvSlice[j].CreateRevision }
-func (s byMod) Less(i, j int) bool     { return s.kvSlice[i].ModRevision < s.kvSlice[j].ModRevision }
-func (s byValue) Less(i, j int) bool   { return bytes.Compare(s.kvSlice[i].Value, s.kvSlice[j].Value) < 0 }
+func (s byKey) Less(i, j int) bool {
+	return bytes.Compare(s.kvSlice[i].Key, s.kvSlice[j].Key) < 0
+}
+
+func (s byVersion) Less(i, j int) bool {
+	return s.kvSlice[i].Version < s.kvSlice[j].Version
+}
+
+func (s byCreate) Less(i, j int) bool {
+	return s.kvSlice[i].CreateRevision < s.kvSlice[j].CreateRevision
+}
+
+func (s byMod) Less(i, j int) bool {
+	return s.kvSlice[i].ModRevision < s.kvSlice[j].ModRevision
+}
+
+func (s byValue) Less(i, j int) bool {
+	return bytes.Compare(s.kvSlice[i].Value, s.kvSlice[j].Value) < 0
+}
 
 // ApplyPut applies a PutRequest the way etcd does: the lease must exist;
 // ignore_value and ignore_lease need the key to exist and take its value or
@@ -225,7 +236,7 @@ func (t *WriteTxn) put1(req *pb.PutRequest, leases LeaseHooks) (*pb.PutResponse,
 // deleted keys are detached through leases (may be nil). The header carries
 // the revision after the delete: unchanged when the txn has written nothing.
 func (t *WriteTxn) ApplyDeleteRange(req *pb.DeleteRangeRequest, leases LeaseHooks) (*pb.DeleteRangeResponse, error) {
-	deleted := t.DeleteRange(req.Key, rangeEnd(req.RangeEnd))
+	deleted := t.DeleteRange(req.Key, req.RangeEnd)
 	if t.err != nil {
 		return nil, t.err
 	}
@@ -245,4 +256,3 @@ func (t *WriteTxn) ApplyDeleteRange(req *pb.DeleteRangeRequest, leases LeaseHook
 	}
 	return resp, nil
 }
-

@@ -31,31 +31,27 @@ type RangeResult struct {
 // key alone; end "\x00" means every key >= key. Any goroutine; each call
 // reads one point in time.
 func (s *Store) Range(key, end []byte, ro RangeOptions) (*RangeResult, error) {
-	if err := s.checkOpen(); err != nil {
+	if err := s.enter(); err != nil {
 		return nil, err
 	}
+	defer s.exit()
 	sc := s.getScanner()
 	defer s.putScanner(sc)
-	// Order matters: the revision is loaded before the iterator is created,
-	// so the iterator holds every write up to it; the compaction revision
-	// is loaded after, so no version the read needs was deleted before the
-	// iterator was created (physical compaction starts only once its
-	// revision is published).
-	cur := s.rev.Load()
-	if err := sc.open(s.db.Reader(), key, end); err != nil {
+	p, err := s.pinned(func() error { return sc.open(s.db.Reader(), key, end) }, sc.discard)
+	if err != nil {
 		return nil, err
 	}
-	compact := s.compactRev.Load()
-	return rangeWith(sc, key, ro, cur, compact)
+	return rangeWith(sc, key, end, ro, p.rev, p.compact)
 }
 
-func rangeWith(sc *scanner, key []byte, ro RangeOptions, cur, compact int64) (*RangeResult, error) {
+func rangeWith(sc *scanner, key, end []byte, ro RangeOptions, cur, compact int64) (*RangeResult, error) {
 	rev, err := checkRev(ro.Rev, cur, compact)
 	if err != nil {
 		return nil, err
 	}
 	kvs, count, err := sc.scan(key, rangeSpec{
 		rev:       rev,
+		single:    len(end) == 0,
 		limit:     int(max(ro.Limit, 0)),
 		countOnly: ro.Count,
 		noValue:   ro.KeysOnly,
@@ -87,26 +83,31 @@ type readView struct {
 }
 
 func (s *Store) openReadView() (*readView, error) {
-	if err := s.checkOpen(); err != nil {
+	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	sc := s.getScanner()
-	cur := s.rev.Load() // see Range for the order
-	if err := sc.open(s.db.Reader(), []byte{}, []byte{0}); err != nil {
+	p, err := s.pinned(func() error { return sc.open(s.db.Reader(), []byte{}, []byte{0}) }, sc.discard)
+	if err != nil {
 		s.putScanner(sc)
+		s.exit()
 		return nil, err
 	}
-	return &readView{sc: sc, cur: cur, compact: s.compactRev.Load()}, nil
+	return &readView{sc: sc, cur: p.rev, compact: p.compact}, nil
 }
 
-func (s *Store) closeReadView(v *readView) { s.putScanner(v.sc) }
+// closeReadView ends a read view from openReadView.
+func (s *Store) closeReadView(v *readView) {
+	s.putScanner(v.sc)
+	s.exit()
+}
 
 func (v *readView) rangeKeys(key, end []byte, ro RangeOptions) (*RangeResult, error) {
 	if !v.bounded {
 		v.sc.bound(key, end, false)
 	}
 	v.bounded = false
-	return rangeWith(v.sc, key, ro, v.cur, v.compact)
+	return rangeWith(v.sc, key, end, ro, v.cur, v.compact)
 }
 
 func (v *readView) curRev() int64   { return v.cur }

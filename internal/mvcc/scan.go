@@ -74,6 +74,9 @@ func (sc *scanner) bound(key, end []byte, refresh bool) {
 	sc.it.SetBounds(lower, upper)
 }
 
+// discard closes the iterator, ignoring errors (the view is dropped unread).
+func (sc *scanner) discard() { _ = sc.close() }
+
 func (sc *scanner) close() error {
 	if sc.it == nil {
 		return nil
@@ -90,6 +93,7 @@ func (sc *scanner) close() error {
 // rangeSpec says what a scan materialises.
 type rangeSpec struct {
 	rev       int64 // read at this main revision
+	single    bool  // the bounds hold one key: stop after it
 	limit     int   // KeyValues to build at most; 0 means all
 	countOnly bool  // build none, only count
 	noValue   bool  // build KeyValues without values
@@ -100,6 +104,9 @@ type rangeSpec struct {
 // tombstones. It returns the KeyValues built (at most spec.limit) and the
 // number of live keys (all of them, as etcd counts).
 func (sc *scanner) scan(key []byte, spec rangeSpec) (kvs []*mvccpb.KeyValue, count int, err error) {
+	if spec.single {
+		spec.limit = 0 // one key at most
+	}
 	it := sc.it
 	sc.seek = appendSeekAt(sc.seek[:0], key, spec.rev)
 	if spec.limit > 0 {
@@ -136,6 +143,9 @@ func (sc *scanner) scan(key []byte, spec rangeSpec) (kvs []*mvccpb.KeyValue, cou
 				}
 				kvs = append(kvs, kv)
 			}
+		}
+		if spec.single {
+			break
 		}
 		sc.key = append(sc.key[:0], prefix...)
 		valid = sc.nextKey()

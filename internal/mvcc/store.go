@@ -31,13 +31,15 @@ type Store struct {
 	lg   *zap.Logger
 	opts Options
 
-	// Published state, read by any goroutine.
-	rev atomic.Int64 // last published revision
-	// compactRev is the last published compaction revision; -1 when the
-	// store was never compacted (etcd's value: a compaction at 0 is
-	// allowed once).
-	compactRev atomic.Int64
-	closed     atomic.Bool
+	// pub is the published state, read by any goroutine; both revisions
+	// change together.
+	pub atomic.Pointer[revs]
+
+	// closeMu makes Close wait for reads in flight: a read holds it shared
+	// while it uses the DB; Close takes it to set closed. Lock order: before
+	// mu.
+	closeMu sync.RWMutex
+	closed  bool // protected by closeMu
 
 	// w is owned by the apply goroutine.
 	w struct {
@@ -60,6 +62,16 @@ type Store struct {
 	donec chan struct{}
 
 	scanners sync.Pool // *scanner for readers
+}
+
+// revs is a published pair of revisions.
+type revs struct {
+	// rev is the last published revision.
+	rev int64
+	// compact is the last published compaction revision; -1 when the
+	// store was never compacted (etcd's value: a compaction at 0 is
+	// allowed once).
+	compact int64
 }
 
 // waiter is a compaction's done channel.
@@ -116,8 +128,7 @@ func (s *Store) load() error {
 		return err
 	}
 	rev := max(last, scheduled, 1)
-	s.rev.Store(rev)
-	s.compactRev.Store(scheduled)
+	s.pub.Store(&revs{rev: rev, compact: scheduled})
 	s.w.lastRev = rev
 	s.w.compactRev = scheduled
 	s.mu.Lock()
@@ -173,10 +184,15 @@ func (s *Store) Restore() error {
 	return nil
 }
 
-// Close stops the background compactor. Pending done channels stay open.
-// Close the DB after the Store.
+// Close stops the background compactor and waits for reads in flight; reads
+// after it fail with ErrClosed. Pending done channels stay open. Close the DB
+// after the Store.
 func (s *Store) Close() {
-	if !s.closed.CompareAndSwap(false, true) {
+	s.closeMu.Lock()
+	was := s.closed
+	s.closed = true
+	s.closeMu.Unlock()
+	if was {
 		return
 	}
 	close(s.stopc)
@@ -185,25 +201,38 @@ func (s *Store) Close() {
 
 // Rev is the last published revision: every write up to it is committed and
 // visible to readers. A fresh store starts at 1, as etcd does.
-func (s *Store) Rev() int64 { return s.rev.Load() }
+func (s *Store) Rev() int64 { return s.pub.Load().rev }
 
 // CompactRev is the last published compaction revision (0 when none): reads
 // below it fail with ErrCompacted.
-func (s *Store) CompactRev() int64 { return max(s.compactRev.Load(), 0) }
+func (s *Store) CompactRev() int64 { return max(s.pub.Load().compact, 0) }
 
 // Publish makes every ended WriteTxn and every scheduled compaction visible
 // to readers. Apply goroutine only, after the batches holding them were
 // committed.
 func (s *Store) Publish() {
-	s.rev.Store(s.w.lastRev)
-	if s.w.compactRev != s.compactRev.Load() {
-		s.mu.Lock()
-		s.mu.waiters = append(s.mu.waiters, s.w.pending...)
-		s.mu.Unlock()
-		s.w.pending = s.w.pending[:0]
-		s.compactRev.Store(s.w.compactRev)
-		s.kickCompactor()
+	p := s.pub.Load()
+	if p.rev == s.w.lastRev && p.compact == s.w.compactRev {
+		return
 	}
+	if p.compact == s.w.compactRev {
+		s.pub.Store(&revs{rev: s.w.lastRev, compact: p.compact})
+		return
+	}
+	// Hand the done channels over before the compactor can see the new
+	// revision, so the step that reaches it closes them.
+	s.mu.Lock()
+	for _, w := range s.w.pending {
+		if w.rev <= s.mu.finished {
+			close(w.done)
+		} else {
+			s.mu.waiters = append(s.mu.waiters, w)
+		}
+	}
+	s.mu.Unlock()
+	s.w.pending = s.w.pending[:0]
+	s.pub.Store(&revs{rev: s.w.lastRev, compact: s.w.compactRev})
+	s.kickCompactor()
 }
 
 func (s *Store) kickCompactor() {
@@ -221,11 +250,37 @@ func (s *Store) putScanner(sc *scanner) {
 	s.scanners.Put(sc)
 }
 
-func (s *Store) checkOpen() error {
-	if s.closed.Load() {
+// enter starts a read: it fails once the store is closed, and otherwise
+// keeps Close waiting until exit.
+func (s *Store) enter() error {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
 		return ErrClosed
 	}
 	return nil
+}
+
+func (s *Store) exit() { s.closeMu.RUnlock() }
+
+// pinned opens a read view with open and returns the published revisions it
+// holds: every write up to rev, and no version deleted by a compaction above
+// compact. The revisions are loaded before open, so the view holds every
+// write up to rev; the compaction revision is checked again after, because
+// physical compaction starts only once its revision is published: if it did
+// not change, nothing the view needs was deleted before the view was taken.
+// Otherwise close drops the view and it tries again.
+func (s *Store) pinned(open func() error, close func()) (revs, error) {
+	for {
+		p := s.pub.Load()
+		if err := open(); err != nil {
+			return revs{}, err
+		}
+		if s.pub.Load().compact == p.compact {
+			return *p, nil
+		}
+		close()
+	}
 }
 
 // checkRev validates a read at rev against the current and compaction

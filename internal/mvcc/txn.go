@@ -123,7 +123,7 @@ func (x *txnExec) comparePath(req *pb.TxnRequest, path []bool) ([]bool, error) {
 // compare evaluates one compare over every key in its range. A compare on
 // no key compares a zero KeyValue, except that VALUE compares then fail.
 func (x *txnExec) compare(c *pb.Compare) (bool, error) {
-	rr, err := x.v.rangeKeys(c.Key, rangeEnd(c.RangeEnd), RangeOptions{})
+	rr, err := x.v.rangeKeys(c.Key, c.RangeEnd, RangeOptions{})
 	if err != nil {
 		if IsFatal(err) {
 			return false, err

@@ -104,7 +104,7 @@ func (t *WriteTxn) rangeKeys(key, end []byte, ro RangeOptions) (*RangeResult, er
 		t.fail(err)
 		return nil, err
 	}
-	rr, err := rangeWith(t.sc, key, ro, t.Rev(), t.s.w.compactRev)
+	rr, err := rangeWith(t.sc, key, end, ro, t.Rev(), t.s.w.compactRev)
 	if IsFatal(err) {
 		t.fail(err)
 	}
