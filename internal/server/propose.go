@@ -10,6 +10,11 @@ import (
 
 // propose sends req through raft and waits until it is applied.
 func (s *Server) propose(ctx context.Context, req *pb.InternalRaftRequest) (result, error) {
+	select {
+	case <-s.stopc:
+		return result{}, ErrStopped
+	default:
+	}
 	if err := s.checkQuota(req); err != nil {
 		return result{}, err
 	}

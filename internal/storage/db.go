@@ -187,6 +187,9 @@ func (d *DB) Ingest(ctx context.Context, paths []string) error {
 
 // SizeBytes is the logical size on disk of the DB's files (SSTs and WAL).
 func (d *DB) SizeBytes() int64 {
+	if d.closed.Load() {
+		return 0
+	}
 	m := d.pdb.Metrics()
 	return int64(m.DiskSpaceUsage())
 }
@@ -196,6 +199,9 @@ func (d *DB) SizeBytes() int64 {
 // does not count its WAL either). Data still in the memtable is not
 // counted until it is flushed.
 func (d *DB) StateBytes() int64 {
+	if d.closed.Load() {
+		return 0
+	}
 	n, err := d.pdb.EstimateDiskUsage([]byte{PrefixRaft + 1}, []byte{0xff})
 	if err != nil {
 		return 0
