@@ -21,6 +21,9 @@ type AutoCompaction struct {
 	Period time.Duration
 	// Revisions, for revision mode: keep this many revisions.
 	Revisions int64
+	// CheckInterval, for revision mode; default
+	// DefaultRevisionCheckInterval.
+	CheckInterval time.Duration
 }
 
 // ParseAutoCompaction reads the two flags as etcd does: in periodic mode a
@@ -53,8 +56,9 @@ func ParseAutoCompaction(mode, retention string) (AutoCompaction, error) {
 	return AutoCompaction{}, fmt.Errorf("unknown auto-compaction-mode %q", mode)
 }
 
-// revisionCheckInterval is how often revision mode looks at the store.
-const revisionCheckInterval = 5 * time.Minute
+// DefaultRevisionCheckInterval is how often revision mode looks at the
+// store, as etcd does.
+const DefaultRevisionCheckInterval = 5 * time.Minute
 
 // autoCompact runs on the leader only (proposals from followers would be
 // redundant) and proposes compactions by the configured rule.
@@ -63,7 +67,10 @@ func (s *Server) autoCompact() {
 	if ac.Mode == "" {
 		return
 	}
-	interval := revisionCheckInterval
+	interval := ac.CheckInterval
+	if interval <= 0 {
+		interval = DefaultRevisionCheckInterval
+	}
 	if ac.Mode == "periodic" {
 		// Sample ten times per retention period, as etcd does, so the
 		// history kept is within a tenth of the retention.

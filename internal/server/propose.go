@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/cairn-db/cairn/internal/raftnode"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/protobuf/proto"
 )
@@ -56,6 +57,8 @@ func (s *Server) propose(ctx context.Context, req *pb.InternalRaftRequest) (resu
 
 func (s *Server) proposeErr(ctx context.Context, err error) error {
 	switch {
+	case errors.Is(err, raftnode.ErrStopped):
+		return ErrStopped
 	case errors.Is(err, context.Canceled):
 		return err
 	case errors.Is(err, context.DeadlineExceeded):

@@ -59,8 +59,11 @@ type Server struct {
 
 	// readyc closes once this member's attributes are published: like
 	// etcd, client traffic is served only after that.
-	readyc   chan struct{}
-	stopc    chan struct{}
+	readyc chan struct{}
+	stopc  chan struct{}
+	// attachMu orders goAttach against Stop: goAttach holds it shared
+	// while it checks stopc and adds to wg; Stop holds it to close stopc.
+	attachMu sync.RWMutex
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 }
@@ -228,8 +231,16 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// goAttach runs f in a goroutine that Stop waits for.
+// goAttach runs f in a goroutine that Stop waits for. Once Stop has begun
+// it runs nothing, so wg.Add never races with Stop's wg.Wait.
 func (s *Server) goAttach(f func()) {
+	s.attachMu.RLock()
+	defer s.attachMu.RUnlock()
+	select {
+	case <-s.stopc:
+		return
+	default:
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -240,7 +251,9 @@ func (s *Server) goAttach(f func()) {
 // Stop stops raft, background work and storage. Safe to call twice.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		s.attachMu.Lock()
 		close(s.stopc)
+		s.attachMu.Unlock()
 		if s.node != nil {
 			s.node.Stop()
 		}

@@ -149,7 +149,12 @@ func (d *DB) Commit(b *Batch, opts *pebble.WriteOptions) error {
 }
 
 // Get returns a copy of the value stored at key, or ErrNotFound.
-func (d *DB) Get(key []byte) ([]byte, error) { return Get(d.pdb, key) }
+func (d *DB) Get(key []byte) ([]byte, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	return Get(d.pdb, key)
+}
 
 // Get reads key from any Reader and returns a copy of its value.
 func Get(r Reader, key []byte) ([]byte, error) {
@@ -162,7 +167,12 @@ func Get(r Reader, key []byte) ([]byte, error) {
 }
 
 // NewIter returns an iterator over a point-in-time view of the DB.
-func (d *DB) NewIter(o *IterOptions) (*Iterator, error) { return d.pdb.NewIter(o) }
+func (d *DB) NewIter(o *IterOptions) (*Iterator, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	return d.pdb.NewIter(o)
+}
 
 // NewSnapshot returns a consistent read view; the caller closes it.
 func (d *DB) NewSnapshot() *Snapshot { return d.pdb.NewSnapshot() }
