@@ -296,8 +296,9 @@ func TestStreamErrorMatchesEtcd(t *testing.T) {
 		t.Fatalf("created:\n got: %s\netcd: %s", g, w)
 	}
 	e.stop()
-	// etcd's own gateway dies with etcd; the error chunk it sends (if it
-	// gets the chance) is compared when present.
+	// etcd's own gateway dies with etcd, so its last chunk (if any) tells
+	// of its own shutdown, not of a lost backend; only our layout, which
+	// is etcd's error-chunk layout, is checked.
 	g = gs.next(t, "error chunk")
 	var chunk struct {
 		Error struct {
@@ -316,14 +317,6 @@ func TestStreamErrorMatchesEtcd(t *testing.T) {
 	if !strings.HasPrefix(g, `{"error":{"grpc_code":14,"http_code":503,"message":`) || !strings.HasSuffix(g, `,"http_status":"Service Unavailable"}}`) {
 		t.Errorf("error chunk layout: %s", g)
 	}
-	select {
-	case w, ok := <-es.lines:
-		if ok && anyMessage(w) != anyMessage(g) {
-			t.Errorf("error chunk:\n got: %s\netcd: %s", g, w)
-		}
-	case <-time.After(2 * time.Second):
-	}
-
 	// A unary call with the backend down.
 	r := do(t, http.MethodPost, G+"/v3/kv/range", `{"key":"`+b64foo+`"}`)
 	if r.status != http.StatusServiceUnavailable || !strings.HasSuffix(r.body, `"code":14}`) || !strings.HasPrefix(r.body, `{"error":"`) {
