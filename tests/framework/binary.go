@@ -75,7 +75,7 @@ func buildCairn(root, dir string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("framework: cannot build the cairn binary "+
 			"(go build -o %s ./cmd/cairn in %s): %v\n%s\n"+
-			"Set %s to a prebuilt binary (e.g. %s=%s to check the harness against etcd).",
+			"set %s to a prebuilt binary (e.g. %s=%s to check the harness against etcd)",
 			out, root, err, strings.TrimSpace(buf.String()), EnvBin, EnvBin, DefaultRefEtcd)
 	}
 	return out, nil
