@@ -17,6 +17,15 @@ func main() {
 }
 
 func run(args, environ []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "gateway", "grpc-proxy", "discovery":
+			// Subcommands of later milestones; say so rather than
+			// report a bad flag.
+			fatalf("not supported yet: cairn %s", args[0])
+			return 1
+		}
+	}
 	cfg, err := config.Parse(args, environ)
 	if err != nil {
 		fatalf("%v", err)

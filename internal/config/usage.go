@@ -21,13 +21,13 @@ const usageHeader = `Usage:
     flags and ETCD_* variables are then ignored.
 
   cairn gateway start
-    Run the TCP pass-through gateway.
+    Run the TCP pass-through gateway (not supported yet).
 
   cairn grpc-proxy start
-    Run the caching gRPC proxy.
+    Run the caching gRPC proxy (not supported yet).
 
   cairn discovery
-    Run a discovery service for v2 discovery tokens.
+    Run a discovery service for v2 discovery tokens (not supported yet).
 
 Every flag can also come from the environment as ETCD_<FLAG>, upper case
 with '-' as '_' (--initial-cluster-token is ETCD_INITIAL_CLUSTER_TOKEN).
