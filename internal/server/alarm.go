@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/cairn-db/cairn/internal/storage"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -151,7 +152,7 @@ func (s *Server) checkQuota(req *pb.InternalRaftRequest) error {
 	if s.alarms.active(pb.AlarmType_NOSPACE) {
 		return ErrNoSpace
 	}
-	if s.db.StateBytes() <= s.opts.QuotaBackendBytes {
+	if s.stateBytes() <= s.opts.QuotaBackendBytes {
 		return nil
 	}
 	s.goAttach(func() {
@@ -191,4 +192,31 @@ func txnHasPut(t *pb.TxnRequest) bool {
 		}
 	}
 	return false
+}
+
+// stateBytesMaxAge bounds how stale the size reading behind the quota may
+// be: estimating disk usage on every write would cost more than the write.
+const stateBytesMaxAge = 100 * time.Millisecond
+
+// stateBytes returns the state keyspaces' size, re-estimated at most every
+// stateBytesMaxAge.
+func (s *Server) stateBytes() int64 {
+	now := time.Now().UnixNano()
+	if now-s.quota.readAt.Load() < int64(stateBytesMaxAge) {
+		return s.quota.bytes.Load()
+	}
+	n := s.db.StateBytes()
+	s.quota.bytes.Store(n)
+	s.quota.readAt.Store(now)
+	return n
+}
+
+// Defragment flushes and compacts the whole database so deleted data's
+// space comes back now, then takes a fresh size reading for the quota.
+func (s *Server) Defragment(ctx context.Context) error {
+	if err := s.db.CompactRange(ctx, []byte{0}, []byte{0xff}); err != nil {
+		return err
+	}
+	s.quota.readAt.Store(0)
+	return nil
 }

@@ -20,7 +20,7 @@ func TestQuotaNoSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The quota counts flushed data only; flush it.
-	if err := s.DB().CompactRange(ctx, []byte{0}, []byte{0xff}); err != nil {
+	if err := s.Defragment(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Put(ctx, &pb.PutRequest{Key: []byte("k2"), Value: []byte("v")}); !errors.Is(err, ErrNoSpace) {

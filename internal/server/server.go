@@ -40,6 +40,11 @@ type Server struct {
 	hub     *watch.Hub
 	cluster *membership.Cluster
 	alarms  *alarms
+	// quota caches the size reading the space quota is checked against.
+	quota struct {
+		bytes  atomic.Int64 // last estimate of the state keyspaces' size
+		readAt atomic.Int64 // when it was taken, Unix nanoseconds
+	}
 
 	id    uint64 // this member's ID
 	reqID *idGenerator

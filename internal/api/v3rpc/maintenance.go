@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/cairn-db/cairn/internal/server"
-	"github.com/cairn-db/cairn/internal/storage"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 )
@@ -37,8 +36,7 @@ func (m *maintenanceServer) Hash(ctx context.Context, r *pb.HashRequest) (*pb.Ha
 // Defragment has nothing to defragment in pebble; it compacts the whole key
 // space so deleted data's space comes back now rather than later.
 func (m *maintenanceServer) Defragment(ctx context.Context, r *pb.DefragmentRequest) (*pb.DefragmentResponse, error) {
-	lo, _ := storage.KeyspaceBounds(storage.PrefixRaft)
-	if err := m.s.DB().CompactRange(ctx, lo, []byte{0xff}); err != nil {
+	if err := m.s.Defragment(ctx); err != nil {
 		return nil, toGRPC(err)
 	}
 	return &pb.DefragmentResponse{Header: m.s.Header()}, nil
