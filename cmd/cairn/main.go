@@ -2,6 +2,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -29,6 +30,9 @@ func run(args, environ []string) int {
 	cfg, err := config.Parse(args, environ)
 	if err != nil {
 		fatalf("%v", err)
+		if errors.Is(err, config.ErrUsage) {
+			return 2 // etcd's status for a malformed command line
+		}
 		return 1
 	}
 	switch {

@@ -49,7 +49,8 @@ func parse(args []string, environ []string) (*Config, error) {
 		return nil, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("'%s' is not a valid flag", fs.Arg(0))}
+		// etcd exits 1 here, not 2: a stray argument is not a flag error.
+		return nil, fmt.Errorf("'%s' is not a valid flag", fs.Arg(0))
 	}
 	fs.Visit(func(f *flag.Flag) { c.explicit[f.Name] = true })
 
