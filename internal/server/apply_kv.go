@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/cairn-db/cairn/internal/lease"
+	"github.com/cairn-db/cairn/internal/mvcc"
 	"github.com/cairn-db/cairn/internal/storage"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 )
@@ -43,46 +44,36 @@ func (s *Server) hooks(round *applyRound) *leaseHooks {
 	return &leaseHooks{l: s.lessor, b: round.b}
 }
 
-func (s *Server) applyPut(round *applyRound, req *pb.PutRequest) result {
+// applyWrite runs one write request in its own mvcc txn, with lease hooks
+// on the apply batch. A storage or corruption failure (from mvcc or from
+// the lessor) is fatal; anything else is the request's deterministic
+// answer.
+func (s *Server) applyWrite(round *applyRound, fn func(*mvcc.WriteTxn, *leaseHooks) (any, error)) result {
 	t := s.kv.Write(round.b)
 	h := s.hooks(round)
-	resp, err := t.ApplyPut(req, h)
+	resp, err := fn(t, h)
 	round.addEvents(t.End())
-	if h.err != nil {
+	switch {
+	case h.err != nil:
 		return result{err: &fatalError{h.err}}
-	}
-	if err != nil {
+	case err != nil && mvcc.IsFatal(err):
+		return result{err: &fatalError{err}}
+	case err != nil:
 		return result{err: err}
 	}
 	return result{resp: resp}
+}
+
+func (s *Server) applyPut(round *applyRound, req *pb.PutRequest) result {
+	return s.applyWrite(round, func(t *mvcc.WriteTxn, h *leaseHooks) (any, error) { return t.ApplyPut(req, h) })
 }
 
 func (s *Server) applyDeleteRange(round *applyRound, req *pb.DeleteRangeRequest) result {
-	t := s.kv.Write(round.b)
-	h := s.hooks(round)
-	resp, err := t.ApplyDeleteRange(req, h)
-	round.addEvents(t.End())
-	if h.err != nil {
-		return result{err: &fatalError{h.err}}
-	}
-	if err != nil {
-		return result{err: err}
-	}
-	return result{resp: resp}
+	return s.applyWrite(round, func(t *mvcc.WriteTxn, h *leaseHooks) (any, error) { return t.ApplyDeleteRange(req, h) })
 }
 
 func (s *Server) applyTxn(round *applyRound, req *pb.TxnRequest) result {
-	t := s.kv.Write(round.b)
-	h := s.hooks(round)
-	resp, err := t.ApplyTxn(req, h)
-	round.addEvents(t.End())
-	if h.err != nil {
-		return result{err: &fatalError{h.err}}
-	}
-	if err != nil {
-		return result{err: err}
-	}
-	return result{resp: resp}
+	return s.applyWrite(round, func(t *mvcc.WriteTxn, h *leaseHooks) (any, error) { return t.ApplyTxn(req, h) })
 }
 
 // applyRange serves a range that went through raft (etcd 3.4 clients may
