@@ -87,6 +87,7 @@ type Node struct {
 	recvc     chan raftpb.Message
 	readc     chan []byte
 	transferc chan uint64
+	unreachc  chan uint64
 	statusc   chan chan raft.Status
 	stopc     chan struct{}
 	donec     chan struct{}
@@ -137,6 +138,7 @@ func Start(cfg Config) (*Node, error) {
 		recvc:     make(chan raftpb.Message, 4096),
 		readc:     make(chan []byte, 64),
 		transferc: make(chan uint64),
+		unreachc:  make(chan uint64, 256),
 		statusc:   make(chan chan raft.Status),
 		stopc:     make(chan struct{}),
 		donec:     make(chan struct{}),
@@ -225,6 +227,17 @@ func (n *Node) TransferLeader(ctx context.Context, transferee uint64) error {
 	}
 }
 
+// ReportUnreachable tells raft that a message to peer id could not be
+// delivered, so the leader probes it instead of streaming appends. It never
+// blocks: when the loop is busy the report is dropped, and the transport
+// will report again on its next failure.
+func (n *Node) ReportUnreachable(id uint64) {
+	select {
+	case n.unreachc <- id:
+	default:
+	}
+}
+
 // Status returns raft's status, read on the loop goroutine.
 func (n *Node) Status(ctx context.Context) (raft.Status, error) {
 	c := make(chan raft.Status, 1)
@@ -303,6 +316,8 @@ func (n *Node) run() {
 			}
 		case to := <-n.transferc:
 			n.rn.TransferLeader(to)
+		case id := <-n.unreachc:
+			n.rn.ReportUnreachable(id)
 		case c := <-n.statusc:
 			c <- n.rn.Status()
 		case <-n.stopc:
