@@ -1,0 +1,40 @@
+// Package transport carries raft messages between Cairn members over the
+// peer port. It speaks Cairn's own protocol and only ever talks to other
+// Cairn members.
+//
+// Wire format: for each peer, the sender keeps one long-lived HTTP/1.1
+// POST to <peerURL>/raft/stream carrying the headers X-Cairn-Cluster-ID
+// (hex), X-Cairn-From and X-Cairn-To (decimal member IDs). The request body
+// is a sequence of frames, each a uvarint length followed by that many bytes
+// of a marshalled raftpb.Message. A frame longer than MaxFrameSize, or one
+// that does not decode, ends that stream.
+//
+// The receiver answers before it reads any frame:
+//
+//  1. 412 "cluster ID mismatch" if the cluster IDs differ;
+//  2. 410 "the member has been permanently removed from the cluster" if the
+//     sender has been removed;
+//  3. 400 if the stream is addressed to another member;
+//  4. otherwise 200, after which every frame goes to Raft.Process in order.
+//
+// Callers:
+//
+//  1. Build a Transport with New; mount Handler on the peer listener at
+//     /raft/stream, next to /members and /version.
+//  2. Tell it the peer set with AddPeer, UpdatePeer and RemovePeer (the
+//     membership apply step does this).
+//  3. Hand outgoing messages to Send. Send never blocks: each peer has a
+//     bounded FIFO queue; when it is full, or the peer is unknown, the message
+//     is dropped, and for a full queue Raft.ReportUnreachable is called from
+//     Send's goroutine, so ReportUnreachable must not block either.
+//  4. Messages to one peer leave in the order Send saw them over a single
+//     stream. A broken stream loses what was in flight (raft tolerates loss);
+//     the sender redials with capped backoff, trying the peer's URLs in turn,
+//     and calls ReportUnreachable after each failed attempt.
+//  5. Stop closes every stream and waits for every goroutine the Transport
+//     started, and for every running Handler call; no Raft method is called
+//     after Stop returns.
+//
+// MsgSnap travels like any other message for now; streaming snapshot data
+// separately is not implemented yet.
+package transport

@@ -1,0 +1,79 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"go.uber.org/zap"
+)
+
+// Raft is the part of the raft node the Transport delivers to.
+type Raft interface {
+	// Process steps a message received from a peer.
+	Process(ctx context.Context, m raftpb.Message) error
+	// IsRemovedID reports whether the member id was removed from the cluster.
+	IsRemovedID(id uint64) bool
+	// ReportUnreachable tells raft that id could not be reached. It may be
+	// called from Send's caller and must not block.
+	ReportUnreachable(id uint64)
+}
+
+// Options configures a Transport.
+type Options struct {
+	// ID is this member's ID. Required.
+	ID uint64
+	// ClusterID returns the current cluster ID. Required; it is called for
+	// every stream, so it may change after start-up (e.g. on join).
+	ClusterID func() uint64
+	// Raft receives incoming messages. Required.
+	Raft Raft
+	// Logger; default zap.NewNop().
+	Logger *zap.Logger
+	// DialTimeout bounds connecting and waiting for the stream's response
+	// headers. Default 1s.
+	DialTimeout time.Duration
+	// QueueSize is the number of messages buffered per peer. Default 4096.
+	QueueSize int
+	// HTTPClient, if set, is used for outgoing streams (e.g. for TLS). It
+	// must speak HTTP/1.1 and must not set Client.Timeout, which would cut
+	// long-lived streams. Default: a private client built from DialTimeout.
+	HTTPClient *http.Client
+}
+
+// Default option values.
+const (
+	DefaultDialTimeout = time.Second
+	DefaultQueueSize   = 4096
+)
+
+// EnsureDefaults fills unset fields with their defaults and returns o.
+func (o *Options) EnsureDefaults() *Options {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = DefaultQueueSize
+	}
+	return o
+}
+
+// Validate reports the first required field that is missing.
+func (o *Options) Validate() error {
+	switch {
+	case o.ID == 0:
+		return errors.New("transport: Options.ID is zero")
+	case o.ClusterID == nil:
+		return errors.New("transport: Options.ClusterID is nil")
+	case o.Raft == nil:
+		return errors.New("transport: Options.Raft is nil")
+	case o.HTTPClient != nil && o.HTTPClient.Timeout != 0:
+		return errors.New("transport: Options.HTTPClient must not set Timeout")
+	}
+	return nil
+}
