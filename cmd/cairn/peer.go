@@ -6,13 +6,14 @@ import (
 
 	"github.com/cairn-db/cairn/internal/membership"
 	"github.com/cairn-db/cairn/internal/server"
+	"github.com/cairn-db/cairn/internal/transport"
 )
 
-// peerHandler serves the read-only part of the peer port: /members and
-// /version, which joining members and tools use. The raft transport joins
-// it with clustering.
+// peerHandler serves the peer port: the raft stream, and /members and
+// /version, which joining members and tools use.
 func peerHandler(srv *server.Server) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle(transport.StreamPath, srv.PeerHandler())
 	mux.HandleFunc("/members", func(w http.ResponseWriter, r *http.Request) {
 		type member struct {
 			ID         string   `json:"id"`

@@ -35,10 +35,14 @@ func (s *Server) applyConfChange(round *applyRound, cc raftpb.ConfChange, applyC
 		}
 		if err := s.cluster.Add(round.b, &m); err != nil {
 			s.lg.Warn("conf change rejected by membership", zap.Error(err))
+		} else if m.ID != s.id {
+			s.peers.AddPeer(m.ID, m.PeerURLs)
 		}
 	case raftpb.ConfChangeRemoveNode:
 		if err := s.cluster.Remove(round.b, cc.NodeID); err != nil {
 			s.lg.Warn("conf change rejected by membership", zap.Error(err))
+		} else if cc.NodeID != s.id {
+			s.peers.RemovePeer(cc.NodeID)
 		}
 	}
 	return nil

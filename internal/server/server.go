@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-db/cairn/internal/mvcc"
 	"github.com/cairn-db/cairn/internal/raftnode"
 	"github.com/cairn-db/cairn/internal/storage"
+	"github.com/cairn-db/cairn/internal/transport"
 	"github.com/cairn-db/cairn/internal/watch"
 	"go.etcd.io/raft/v3"
 	"go.uber.org/zap"
@@ -35,6 +36,7 @@ type Server struct {
 	db      *storage.DB
 	logs    *raftnode.LogStore
 	node    *raftnode.Node
+	peers   *transport.Transport
 	kv      *mvcc.Store
 	lessor  *lease.Lessor
 	hub     *watch.Hub
@@ -205,12 +207,22 @@ func (s *Server) Start() error {
 	}
 	s.reqID = newIDGenerator(s.id, time.Now())
 	s.reads = newReadIndexer(s)
+	members := s.opts.InitialMembers
+	if len(peers) == 0 {
+		members = s.cluster.Members()
+	}
+	tr, err := s.newPeers(members)
+	if err != nil {
+		return err
+	}
+	s.peers = tr
 
 	node, err := raftnode.Start(raftnode.Config{
 		ID:             s.id,
 		Store:          s.logs,
 		DB:             s.db,
 		Applier:        s,
+		Transport:      s.peers,
 		Logger:         s.lg.Named("raft"),
 		TickInterval:   s.opts.TickInterval,
 		ElectionTicks:  s.opts.electionTicks(),
@@ -226,6 +238,7 @@ func (s *Server) Start() error {
 		OnDropped:      s.onDropped,
 	})
 	if err != nil {
+		s.peers.Stop()
 		return err
 	}
 	s.node = node
@@ -261,6 +274,9 @@ func (s *Server) Stop() {
 		s.attachMu.Unlock()
 		if s.node != nil {
 			s.node.Stop()
+		}
+		if s.peers != nil {
+			s.peers.Stop()
 		}
 		s.wg.Wait()
 		s.hub.Close()

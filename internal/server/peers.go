@@ -1,0 +1,52 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/cairn-db/cairn/internal/membership"
+	"github.com/cairn-db/cairn/internal/transport"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// raftPeer adapts the server to transport.Raft: incoming messages go to the
+// raft node, removed IDs come from membership.
+type raftPeer struct{ s *Server }
+
+func (p raftPeer) Process(ctx context.Context, m raftpb.Message) error {
+	if p.s.node == nil {
+		return ErrStopped
+	}
+	return p.s.node.Step(ctx, m)
+}
+
+func (p raftPeer) IsRemovedID(id uint64) bool { return p.s.cluster.IsRemoved(id) }
+
+func (p raftPeer) ReportUnreachable(id uint64) {
+	if p.s.node != nil {
+		p.s.node.ReportUnreachable(id)
+	}
+}
+
+// newPeers builds the transport and tells it every other member.
+func (s *Server) newPeers(members []*membership.Member) (*transport.Transport, error) {
+	tr, err := transport.New(transport.Options{
+		ID:        s.id,
+		ClusterID: s.cluster.ID,
+		Raft:      raftPeer{s},
+		Logger:    s.lg.Named("transport"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		if m.ID != s.id {
+			tr.AddPeer(m.ID, m.PeerURLs)
+		}
+	}
+	return tr, nil
+}
+
+// PeerHandler serves the raft stream; mount it on the peer listener at
+// transport.StreamPath.
+func (s *Server) PeerHandler() http.Handler { return s.peers.Handler() }
