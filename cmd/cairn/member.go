@@ -133,9 +133,30 @@ func runMember(cfg *config.Config) error {
 		return err
 	}
 
+	// Peers first: the member becomes ready only once a quorum can talk.
+	var httpServers []*http.Server
+	for _, ln := range peerLns {
+		hs := &http.Server{Handler: peerHandler(srv), ReadHeaderTimeout: 10 * time.Second}
+		httpServers = append(httpServers, hs)
+		go hs.Serve(ln)
+	}
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigc)
 	select {
 	case <-srv.ReadyNotify():
+	case sig := <-sigc:
+		// Still waiting for a quorum: stop without serving.
+		lg.Info("received signal before the member was ready; shutting down", zap.String("signal", sig.String()))
+		for _, hs := range httpServers {
+			hs.Close()
+		}
+		srv.Stop()
+		return nil
 	case <-srv.StopNotify():
+		for _, hs := range httpServers {
+			hs.Close()
+		}
 		srv.Stop()
 		return errors.New("raft stopped before the member was ready; see the log above")
 	}
@@ -149,7 +170,6 @@ func runMember(cfg *config.Config) error {
 		Logger:               lg,
 	})
 	httpHandler := httpapi.Handler(srv, httpapi.Options{EnablePprof: cfg.EnablePprof, Gatherer: reg})
-	var httpServers []*http.Server
 	for _, ln := range clientLns {
 		h := httpHandler
 		if cfg.EnableGRPCGateway {
@@ -164,11 +184,6 @@ func runMember(cfg *config.Config) error {
 		}
 		httpServers = append(httpServers, serveClient(lg, ln, gs, h))
 	}
-	for _, ln := range peerLns {
-		hs := &http.Server{Handler: peerHandler(srv), ReadHeaderTimeout: 10 * time.Second}
-		httpServers = append(httpServers, hs)
-		go hs.Serve(ln)
-	}
 	for _, ln := range metricsLns {
 		hs := &http.Server{Handler: httpapi.MetricsHandler(srv, reg), ReadHeaderTimeout: 10 * time.Second}
 		httpServers = append(httpServers, hs)
@@ -181,8 +196,6 @@ func runMember(cfg *config.Config) error {
 		zap.Strings("listen-client-urls", urlStrings(cfg.ListenClientURLs)),
 		zap.Strings("advertise-client-urls", urlStrings(cfg.AdvertiseClientURLs)))
 
-	sigc := make(chan os.Signal, 1)
-	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 	var runErr error
 	select {
 	case sig := <-sigc:
@@ -190,8 +203,6 @@ func runMember(cfg *config.Config) error {
 	case <-srv.StopNotify():
 		runErr = errors.New("raft stopped unexpectedly; see the log above")
 	}
-	signal.Stop(sigc)
-
 	stopped := make(chan struct{})
 	go func() {
 		gs.GracefulStop()

@@ -61,8 +61,9 @@ var notYetSupported = []struct {
 	{"discovery-token", changed},
 	// v2 proxy.
 	{"proxy", changed},
-	// Clustering: more than one member, or joining a running cluster.
-	{"initial-cluster", manyMembers},
+	// Clustering: URLs that need TLS or unix sockets; joining a running
+	// cluster.
+	{"initial-cluster", clusterNeedsWork},
 	{"initial-cluster-state", changed},
 	// Peer transport timeouts (clustering).
 	{"raft-read-timeout", changed},
@@ -126,16 +127,12 @@ func hasScheme(us []url.URL, schemes ...string) bool {
 	return false
 }
 
-// manyMembers reports whether --initial-cluster names more than one member
-// or uses URLs that need TLS or unix sockets. A malformed value is left
-// for bootstrap to report.
-func manyMembers(c *Config, _ string) bool {
+// clusterNeedsWork reports whether --initial-cluster uses URLs that need
+// TLS or unix sockets. A malformed value is left for bootstrap to report.
+func clusterNeedsWork(c *Config, _ string) bool {
 	m, err := c.InitialClusterMap()
 	if err != nil {
 		return false
-	}
-	if len(m) > 1 {
-		return true
 	}
 	for _, urls := range m {
 		for _, s := range urls {

@@ -40,7 +40,7 @@ func TestUnsupported(t *testing.T) {
 		{[]string{"--discovery-srv", "example.com"}, "--discovery-srv"},
 		{[]string{"--discovery-endpoints", "127.0.0.1:2379", "--discovery-token", "t"}, "--discovery-endpoints"},
 		{[]string{"--proxy", "readonly"}, "--proxy"},
-		{[]string{"--initial-cluster", "a=http://10.0.0.1:2380,b=http://10.0.0.2:2380"}, "--initial-cluster"},
+		{[]string{"--initial-cluster", "a=http://10.0.0.1:2380,b=http://10.0.0.2:2380"}, ""}, // static clusters over http are supported
 		{[]string{"--initial-cluster", "a=https://10.0.0.1:2380"}, "--initial-cluster"},
 		{[]string{"--initial-cluster-state", "existing"}, "--initial-cluster-state"},
 		{[]string{"--auth-token", "jwt,pub-key=a,priv-key=b,sign-method=RS256"}, "--auth-token"},

@@ -16,6 +16,9 @@ import (
 var (
 	// ErrStopped is returned once the node has stopped.
 	ErrStopped = errors.New("raftnode: stopped")
+	// ErrSnapshotUnsupported stops a member that was sent a snapshot:
+	// snapshot transfer is not built yet.
+	ErrSnapshotUnsupported = errors.New("raftnode: received a snapshot from the leader; snapshot transfer is not supported yet")
 )
 
 // Applier applies committed entries. It runs on the raft goroutine, in log
@@ -354,6 +357,11 @@ func (n *Node) handleReady() error {
 		proposalsCommitted.Set(float64(rd.HardState.Commit))
 	}
 	isLeader := n.lead == n.cfg.ID
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		// See send: no snapshot carries state yet, so installing one would
+		// lose data. Stop rather than diverge.
+		return ErrSnapshotUnsupported
+	}
 
 	// 1. A leader sends before its own write is durable.
 	if isLeader {
@@ -412,7 +420,22 @@ func (n *Node) send(msgs []raftpb.Message) {
 	if len(msgs) == 0 || n.cfg.Transport == nil {
 		return
 	}
-	n.cfg.Transport.Send(msgs)
+	// Snapshot transfer is not built yet, and LogStore's snapshots carry
+	// no state: sending one would let a follower skip entries it never
+	// applied. Hold the follower back instead; raft probes it again later.
+	out := msgs[:0:0]
+	for i := range msgs {
+		if msgs[i].Type == raftpb.MsgSnap {
+			n.lg.Warn("a follower is behind the log's retained entries and needs a snapshot, which this version cannot send yet",
+				zap.String("to", fmt.Sprintf("%x", msgs[i].To)), zap.Uint64("snapshot-index", msgs[i].Snapshot.Metadata.Index))
+			n.rn.ReportSnapshot(msgs[i].To, raft.SnapshotFailure)
+			continue
+		}
+		out = append(out, msgs[i])
+	}
+	if len(out) > 0 {
+		n.cfg.Transport.Send(out)
+	}
 }
 
 // maybeCompact records a snapshot point every SnapshotCount entries and

@@ -121,11 +121,6 @@ func TestMemberThatExitsIsReportedAtOnce(t *testing.T) {
 }
 
 func TestCluster(t *testing.T) {
-	if !IsReferenceEtcd(Binary(t)) {
-		// Remove this skip with the clustering issue (#3): the peer
-		// transport is what a 3-member cluster needs.
-		t.Skip("multi-member clusters arrive with clustering (issue 3); run with CAIRN_BIN=/usr/bin/etcd to check the harness")
-	}
 	c := StartCluster(t, 3, MemberConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
