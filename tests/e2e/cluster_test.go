@@ -1,0 +1,94 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cairn-db/cairn/tests/framework"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// TestClusterLeaderKill9 runs a 3-member cluster, kills the leader with
+// -9 in the middle of writes, checks that writes through the other members
+// succeed again within two election timeouts (1 s each, etcd's default),
+// then restarts the old leader and checks every member converges on the
+// same data.
+func TestClusterLeaderKill9(t *testing.T) {
+	c := framework.StartCluster(t, 3, framework.MemberConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	leader := -1
+	for i, m := range c.Members {
+		st, err := m.Client(t).Status(ctx, m.Endpoint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Leader == st.Header.MemberId {
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no member reports itself leader")
+	}
+	var other *framework.Member
+	for i, m := range c.Members {
+		if i != leader {
+			other = m
+			break
+		}
+	}
+	cli := other.Client(t)
+	for i := 0; i < 20; i++ {
+		if _, err := cli.Put(ctx, fmt.Sprintf("before/%02d", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if err := c.Members[leader].Kill9(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	var waited time.Duration
+	for {
+		wctx, wcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		_, err := cli.Put(wctx, "after/kill", "v")
+		wcancel()
+		if err == nil {
+			waited = time.Since(killed)
+			break
+		}
+		if time.Since(killed) > 30*time.Second {
+			t.Fatalf("no write succeeded within 30s of killing the leader: %v", err)
+		}
+	}
+	t.Logf("a write waited %v after the leader was killed", waited.Round(time.Millisecond))
+	if waited > 2*time.Second+500*time.Millisecond {
+		// Two election timeouts plus one client attempt's worth of slack.
+		t.Errorf("writes resumed after %v, want within two election timeouts", waited)
+	}
+
+	if err := c.Members[leader].Restart(); err != nil {
+		t.Fatal(err)
+	}
+	last, err := cli.Put(ctx, "after/restart", "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range c.Members {
+		mc := m.Client(t)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			resp, err := mc.Get(ctx, "", clientv3.WithPrefix(), clientv3.WithSerializable(), clientv3.WithCountOnly())
+			if err == nil && resp.Header.Revision >= last.Header.Revision && resp.Count == 22 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("member %d did not converge: %v %v", i, resp, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
