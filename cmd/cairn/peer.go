@@ -6,14 +6,14 @@ import (
 
 	"github.com/cairn-db/cairn/internal/membership"
 	"github.com/cairn-db/cairn/internal/server"
-	"github.com/cairn-db/cairn/internal/transport"
 )
 
-// peerHandler serves the peer port: the raft stream, and /members and
-// /version, which joining members and tools use.
+// peerHandler serves the peer port: the server's member-to-member paths
+// (raft stream, forwarded lease calls), and /members and /version, which
+// joining members and tools use.
 func peerHandler(srv *server.Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(transport.StreamPath, srv.PeerHandler())
+	mux.Handle("/", srv.PeerHandler())
 	mux.HandleFunc("/members", func(w http.ResponseWriter, r *http.Request) {
 		type member struct {
 			ID         string   `json:"id"`

@@ -2,14 +2,15 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/cairn-db/cairn/internal/lease"
 	"github.com/cairn-db/cairn/internal/membership"
-	"github.com/cairn-db/cairn/internal/transport"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 )
 
@@ -25,7 +26,6 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 	var (
 		lns  []net.Listener
 		all  []*membership.Member
-		opts []Options
 	)
 	for i := 0; i < n; i++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -40,7 +40,6 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 		o := testOptions(t, t.TempDir())
 		o.Name, o.InitialMembers, o.Self = all[i].Name, all, all[i]
 		o.ClientURLs = []string{fmt.Sprintf("http://127.0.0.1:%d", 40000+i)}
-		opts = append(opts, o)
 		s, err := New(o)
 		if err != nil {
 			t.Fatal(err)
@@ -48,9 +47,7 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 		if err := s.Start(); err != nil {
 			t.Fatal(err)
 		}
-		mux := http.NewServeMux()
-		mux.Handle(transport.StreamPath, s.PeerHandler())
-		hs := &http.Server{Handler: mux}
+		hs := &http.Server{Handler: s.PeerHandler()}
 		go hs.Serve(lns[i])
 		c.members = append(c.members, s)
 		c.servers = append(c.servers, hs)
@@ -133,6 +130,28 @@ func TestThreeMembers(t *testing.T) {
 		if m.Name == "" || len(m.ClientURLs) != 1 {
 			t.Fatalf("member %x not published: %v", m.ID, m)
 		}
+	}
+
+	// Leases through a follower: the follower forwards keep-alives and
+	// TimeToLive to the leader's lessor.
+	lead := c.leader(t)
+	follower := c.members[(lead+1)%3]
+	g, err := follower.LeaseGrant(ctx, &pb.LeaseGrantRequest{TTL: 30})
+	if err != nil {
+		t.Fatalf("grant through a follower: %v", err)
+	}
+	if ttl, err := follower.LeaseRenew(ctx, g.ID); err != nil || ttl != 30 {
+		t.Fatalf("keep-alive through a follower: ttl %d, err %v", ttl, err)
+	}
+	ttlResp, err := follower.LeaseTimeToLive(ctx, &pb.LeaseTimeToLiveRequest{ID: g.ID})
+	if err != nil || ttlResp.GrantedTTL != 30 || ttlResp.TTL <= 0 || ttlResp.TTL > 30 {
+		t.Fatalf("time-to-live through a follower: %v %v", ttlResp, err)
+	}
+	if ttlResp, err := follower.LeaseTimeToLive(ctx, &pb.LeaseTimeToLiveRequest{ID: 12345}); err != nil || ttlResp.TTL != -1 {
+		t.Fatalf("time-to-live of a missing lease through a follower: %v %v", ttlResp, err)
+	}
+	if _, err := follower.LeaseRenew(ctx, 12345); !errors.Is(err, lease.ErrLeaseNotFound) {
+		t.Fatalf("keep-alive of a missing lease through a follower: %v", err)
 	}
 
 	old := c.leader(t)

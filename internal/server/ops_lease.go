@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cairn-db/cairn/internal/lease"
@@ -38,31 +39,58 @@ func (s *Server) LeaseRevoke(ctx context.Context, req *pb.LeaseRevokeRequest) (*
 	return resp, nil
 }
 
-// LeaseRenew refreshes a lease on the leader and returns its TTL.
+// LeaseRenew refreshes a lease and returns its TTL. Only the leader's
+// lessor keeps deadlines, so a follower forwards the call to it.
 func (s *Server) LeaseRenew(ctx context.Context, id int64) (int64, error) {
+	if s.Leader() == s.id {
+		ttl, err := s.renewLocal(ctx, id)
+		if !errors.Is(err, lease.ErrNotPrimary) {
+			return ttl, err
+		}
+	}
+	resp := &pb.LeaseKeepAliveResponse{}
+	if err := s.forwardRetry(ctx, leaseRenewPath, &pb.LeaseKeepAliveRequest{ID: id}, resp); err != nil {
+		return 0, err
+	}
+	return resp.TTL, nil
+}
+
+func (s *Server) renewLocal(ctx context.Context, id int64) (int64, error) {
 	// Keep-alives are linearizable against revokes: wait for what is
 	// committed to be applied, so a revoked lease is not renewed.
 	if err := s.reads.wait(ctx); err != nil {
 		return 0, err
 	}
-	ttl, err := s.lessor.Renew(id)
-	if err == lease.ErrNotPrimary {
-		// Forwarding keep-alives to the leader comes with clustering.
-		return 0, ErrNotLeader
-	}
-	return ttl, err
+	return s.lessor.Renew(id)
 }
 
-// LeaseTimeToLive reports a lease's TTLs and, optionally, its keys.
+// LeaseTimeToLive reports a lease's TTLs and, optionally, its keys; the
+// remaining TTL is the leader's, so a follower asks it.
 func (s *Server) LeaseTimeToLive(ctx context.Context, req *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
+	var resp *pb.LeaseTimeToLiveResponse
+	var err error
+	if s.Leader() == s.id {
+		resp, err = s.timeToLiveLocal(ctx, req)
+	}
+	if s.Leader() != s.id || errors.Is(err, lease.ErrNotPrimary) {
+		resp = &pb.LeaseTimeToLiveResponse{}
+		err = s.forwardRetry(ctx, leaseTTLPath, req, resp)
+		if err == nil {
+			resp.Header = s.Header()
+		}
+	}
+	if errors.Is(err, lease.ErrLeaseNotFound) {
+		// etcd answers a missing lease with TTL -1, not an error.
+		return &pb.LeaseTimeToLiveResponse{Header: s.Header(), ID: req.ID, TTL: -1}, nil
+	}
+	return resp, err
+}
+
+func (s *Server) timeToLiveLocal(ctx context.Context, req *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
 	if err := s.reads.wait(ctx); err != nil {
 		return nil, err
 	}
 	granted, remaining, keys, err := s.lessor.TimeToLive(req.ID, req.Keys)
-	if err == lease.ErrLeaseNotFound {
-		// etcd answers a missing lease with TTL -1, not an error.
-		return &pb.LeaseTimeToLiveResponse{Header: s.Header(), ID: req.ID, TTL: -1}, nil
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,12 @@ func (s *Server) newPeers(members []*membership.Member) (*transport.Transport, e
 	return tr, nil
 }
 
-// PeerHandler serves the raft stream; mount it on the peer listener at
-// transport.StreamPath.
-func (s *Server) PeerHandler() http.Handler { return s.peers.Handler() }
+// PeerHandler serves the member-to-member paths: the raft stream and
+// forwarded lease calls. Mount it on the peer listener.
+func (s *Server) PeerHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(transport.StreamPath, s.peers.Handler())
+	mux.HandleFunc(leaseRenewPath, s.leaseHandler)
+	mux.HandleFunc(leaseTTLPath, s.leaseHandler)
+	return mux
+}

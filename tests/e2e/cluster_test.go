@@ -92,3 +92,45 @@ func TestClusterLeaderKill9(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterLeaseThroughFollower keeps a lease alive through a client
+// that talks only to a follower, as balanced clients do: the follower
+// forwards keep-alives and TimeToLive to the leader's lessor.
+func TestClusterLeaseThroughFollower(t *testing.T) {
+	c := framework.StartCluster(t, 3, framework.MemberConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var follower *framework.Member
+	for _, m := range c.Members {
+		st, err := m.Client(t).Status(ctx, m.Endpoint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Leader != st.Header.MemberId {
+			follower = m
+			break
+		}
+	}
+	cli := framework.NewClient(t, []string{follower.Endpoint()})
+	g, err := cli.Grant(ctx, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Put(ctx, "session", "alive", clientv3.WithLease(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	ka, err := cli.KeepAliveOnce(ctx, g.ID)
+	if err != nil || ka.TTL != 20 {
+		t.Fatalf("keep-alive through a follower: %v %v", ka, err)
+	}
+	ttl, err := cli.TimeToLive(ctx, g.ID, clientv3.WithAttachedKeys())
+	if err != nil || ttl.GrantedTTL != 20 || ttl.TTL <= 0 || len(ttl.Keys) != 1 || string(ttl.Keys[0]) != "session" {
+		t.Fatalf("time-to-live through a follower: %+v %v", ttl, err)
+	}
+	if _, err := cli.Revoke(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := cli.Get(ctx, "session"); err != nil || len(resp.Kvs) != 0 {
+		t.Fatalf("the revoked lease's key is still there: %v %v", resp, err)
+	}
+}
