@@ -24,8 +24,8 @@ type testCluster struct {
 func startTestCluster(t *testing.T, n int) *testCluster {
 	t.Helper()
 	var (
-		lns  []net.Listener
-		all  []*membership.Member
+		lns []net.Listener
+		all []*membership.Member
 	)
 	for i := 0; i < n; i++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
