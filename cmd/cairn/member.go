@@ -158,7 +158,7 @@ func runMember(cfg *config.Config) error {
 			hs.Close()
 		}
 		srv.Stop()
-		return errors.New("raft stopped before the member was ready; see the log above")
+		return srv.Err()
 	}
 
 	gs := v3rpc.NewGRPCServer(srv, v3rpc.Options{
@@ -201,7 +201,7 @@ func runMember(cfg *config.Config) error {
 	case sig := <-sigc:
 		lg.Info("received signal; shutting down", zap.String("signal", sig.String()))
 	case <-srv.StopNotify():
-		runErr = errors.New("raft stopped unexpectedly; see the log above")
+		runErr = srv.Err()
 	}
 	stopped := make(chan struct{})
 	go func() {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/cairn-db/cairn/internal/membership"
@@ -35,6 +36,20 @@ func (s *Server) newPeers(members []*membership.Member) (*transport.Transport, e
 		ClusterID: s.cluster.ID,
 		Raft:      raftPeer{s},
 		Logger:    s.lg.Named("transport"),
+		// A member still bootstrapping that reaches a running cluster with
+		// another ID was started with another member set: it stops, with
+		// the guide's words. A serving member only logs, so a misconfigured
+		// newcomer can never take a healthy cluster down.
+		OnClusterMismatch: func(remote uint64) {
+			select {
+			case <-s.readyc:
+				return
+			default:
+			}
+			//lint:ignore ST1005 the guide's exact text, full stop included
+			s.fail(fmt.Errorf("conflicting cluster ID to the target cluster (%s != %s). Exiting.",
+				membership.FormatID(s.cluster.ID()), membership.FormatID(remote)))
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -64,6 +64,11 @@ type Server struct {
 
 	reads *readIndexer
 
+	// failc closes when the member must stop on its own (raft died, or a
+	// bootstrapping member met another cluster); failErr says why.
+	failc    chan struct{}
+	failOnce sync.Once
+	failErr  error
 	// readyc closes once this member's attributes are published: like
 	// etcd, client traffic is served only after that.
 	readyc chan struct{}
@@ -101,6 +106,7 @@ func New(opts Options) (*Server, error) {
 		waits:         newWaitRegistry(),
 		stopc:         make(chan struct{}),
 		readyc:        make(chan struct{}),
+		failc:         make(chan struct{}),
 		leaderChanged: make(chan struct{}),
 	}
 	if err := s.open(); err != nil {
@@ -242,6 +248,13 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.node = node
+	s.goAttach(func() {
+		select {
+		case <-node.Done():
+			s.fail(errors.New("raft stopped unexpectedly; see the log above"))
+		case <-s.stopc:
+		}
+	})
 	s.goAttach(s.reads.run)
 	s.goAttach(s.expireLeases)
 	s.goAttach(s.publishAttributes)
@@ -287,12 +300,26 @@ func (s *Server) Stop() {
 	})
 }
 
-// StopNotify is closed when the server stops, or when raft died.
-func (s *Server) StopNotify() <-chan struct{} {
-	if s.node == nil {
-		return s.stopc
+// StopNotify is closed when the member must stop on its own; Err says
+// why.
+func (s *Server) StopNotify() <-chan struct{} { return s.failc }
+
+// Err is the reason StopNotify closed.
+func (s *Server) Err() error {
+	select {
+	case <-s.failc:
+		return s.failErr
+	default:
+		return nil
 	}
-	return s.node.Done()
+}
+
+// fail records why the member must stop and closes StopNotify.
+func (s *Server) fail(err error) {
+	s.failOnce.Do(func() {
+		s.failErr = err
+		close(s.failc)
+	})
 }
 
 // ReadyNotify is closed once the member may serve clients.

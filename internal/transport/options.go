@@ -37,6 +37,10 @@ type Options struct {
 	DialTimeout time.Duration
 	// QueueSize is the number of messages buffered per peer. Default 4096.
 	QueueSize int
+	// OnClusterMismatch, if set, is told the remote cluster ID when a peer
+	// refuses a stream because it belongs to another cluster. It is called
+	// from a peer's goroutine and must not block.
+	OnClusterMismatch func(remote uint64)
 	// HTTPClient, if set, is used for outgoing streams (e.g. for TLS). It
 	// must speak HTTP/1.1 and must not set Client.Timeout, which would cut
 	// long-lived streams. Default: a private client built from DialTimeout.

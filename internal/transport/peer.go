@@ -117,6 +117,10 @@ func (p *peer) run() {
 		case errors.Is(err, errClusterMismatch):
 			p.lg.Warn("peer refused the stream: cluster ID mismatch", zap.String("url", u), zap.String("local-cluster-id", idString(p.t.opts.ClusterID())))
 			wait = maxBackoff
+			var cm *clusterMismatchError
+			if errors.As(err, &cm) && p.t.opts.OnClusterMismatch != nil {
+				p.t.opts.OnClusterMismatch(cm.remote)
+			}
 		default:
 			p.lg.Warn("lost stream to peer", zap.String("url", u), zap.Bool("was-connected", connected), zap.Error(err))
 		}
@@ -170,6 +174,9 @@ func (p *peer) stream(base string) (connected bool, err error) {
 		_ = resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusPreconditionFailed:
+			if remote, err := strconv.ParseUint(resp.Header.Get(HeaderClusterID), 16, 64); err == nil {
+				return false, &clusterMismatchError{remote: remote}
+			}
 			return false, errClusterMismatch
 		case http.StatusGone:
 			return false, errRemoved
@@ -225,3 +232,12 @@ func (p *peer) writeLoop(ctx context.Context, w io.Writer) error {
 }
 
 func idString(id uint64) string { return strconv.FormatUint(id, 16) }
+
+// clusterMismatchError is a 412 refusal that named the peer's cluster ID.
+type clusterMismatchError struct{ remote uint64 }
+
+func (e *clusterMismatchError) Error() string {
+	return "transport: cluster ID mismatch (peer's cluster " + idString(e.remote) + ")"
+}
+
+func (e *clusterMismatchError) Is(target error) bool { return target == errClusterMismatch }

@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cairn-db/cairn/internal/membership"
 	"github.com/cairn-db/cairn/tests/framework"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -132,5 +134,59 @@ func TestClusterLeaseThroughFollower(t *testing.T) {
 	}
 	if resp, err := cli.Get(ctx, "session"); err != nil || len(resp.Kvs) != 0 {
 		t.Fatalf("the revoked lease's key is still there: %v %v", resp, err)
+	}
+}
+
+// TestClusterConflictingID is the guide's third error case: a member
+// bootstrapped with another member set reaches a running cluster and
+// exits 1 with both cluster IDs, its own first. The running cluster keeps
+// serving.
+func TestClusterConflictingID(t *testing.T) {
+	bin := framework.Binary(t)
+	if framework.IsReferenceEtcd(bin) {
+		t.Skip("checks Cairn's text for the guide's error case")
+	}
+	c := framework.StartCluster(t, 3, framework.MemberConfig{Bin: bin})
+	m0 := c.Members[0]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := m0.Client(t).Status(ctx, m0.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := st.Header.ClusterId
+
+	// "d" names m0 among its founders, but the member set differs, so its
+	// cluster ID does too.
+	token := m0.Config().Token
+	if token == "" {
+		token = "cairn-e2e"
+	}
+	dPeer := framework.FreePort(t)
+	dURL := fmt.Sprintf("http://127.0.0.1:%d", dPeer)
+	d := framework.NewMember(t, framework.MemberConfig{
+		Bin: bin, Name: "d", PeerPort: dPeer, Token: token,
+		InitialCluster: "m0=" + m0.PeerURL() + ",d=" + dURL,
+	})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	err = d.Wait(wctx)
+	if err == nil || !strings.Contains(err.Error(), "exit status 1") {
+		t.Fatalf("the conflicting member did not exit 1: %v\n%s", err, d.LogTail(40))
+	}
+	local := membership.ClusterID([]uint64{
+		membership.MemberID([]string{m0.PeerURL()}, token, nil),
+		membership.MemberID([]string{dURL}, token, nil),
+	})
+	want := fmt.Sprintf("cairn: conflicting cluster ID to the target cluster (%s != %s). Exiting.",
+		membership.FormatID(local), membership.FormatID(remote))
+	if !strings.Contains(d.RunLog(), want) {
+		t.Fatalf("want the line %q in the output:\n%s", want, d.LogTail(40))
+	}
+	if _, err := c.Client(t).Put(ctx, "still", "serving"); err != nil {
+		t.Fatalf("the running cluster stopped serving: %v", err)
 	}
 }
