@@ -203,6 +203,7 @@ func runMember(cfg *config.Config) error {
 	case <-srv.StopNotify():
 		runErr = srv.Err()
 	}
+	srv.HandOverLeadership()
 	stopped := make(chan struct{})
 	go func() {
 		gs.GracefulStop()

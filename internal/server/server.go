@@ -282,6 +282,7 @@ func (s *Server) goAttach(f func()) {
 // Stop stops raft, background work and storage. Safe to call twice.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		s.HandOverLeadership()
 		s.attachMu.Lock()
 		close(s.stopc)
 		s.attachMu.Unlock()
@@ -297,11 +298,12 @@ func (s *Server) Stop() {
 		if err := s.db.Close(); err != nil {
 			s.lg.Warn("closing storage", zap.Error(err))
 		}
+		s.fail(nil) // StopNotify closes on a normal stop too, with no error
 	})
 }
 
-// StopNotify is closed when the member must stop on its own; Err says
-// why.
+// StopNotify is closed when the server has stopped, or must stop on its
+// own; Err says why (nil after a normal Stop).
 func (s *Server) StopNotify() <-chan struct{} { return s.failc }
 
 // Err is the reason StopNotify closed.

@@ -190,3 +190,58 @@ func TestClusterConflictingID(t *testing.T) {
 		t.Fatalf("the running cluster stopped serving: %v", err)
 	}
 }
+
+// TestClusterMoveLeader moves leadership with etcdctl 3.4's move-leader,
+// then stops the new leader with SIGTERM: it hands leadership over before
+// exiting, so a write waits for a transfer, not an election timeout.
+func TestClusterMoveLeader(t *testing.T) {
+	ctl := framework.Etcdctl(t)
+	c := framework.StartCluster(t, 3, framework.MemberConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	statuses := func() (leaderIdx int, ids []uint64) {
+		leaderIdx = -1
+		for i, m := range c.Members {
+			if !m.Running() {
+				ids = append(ids, 0)
+				continue
+			}
+			st, err := m.Client(t).Status(ctx, m.Endpoint())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, st.Header.MemberId)
+			if st.Leader == st.Header.MemberId {
+				leaderIdx = i
+			}
+		}
+		return leaderIdx, ids
+	}
+	lead, ids := statuses()
+	target := (lead + 1) % 3
+	e := etcdctl{t: t, bin: ctl, endpoint: c.Members[lead].Endpoint()}
+	out := e.ok("move-leader", fmt.Sprintf("%x", ids[target]))
+	if !strings.Contains(out, "Leadership transferred") {
+		t.Fatalf("move-leader printed %q", out)
+	}
+	if now, _ := statuses(); now != target {
+		t.Fatalf("leader is member %d after move-leader to %d", now, target)
+	}
+
+	other := c.Members[(target+1)%3]
+	cli := framework.NewClient(t, []string{other.Endpoint()})
+	stopped := time.Now()
+	if err := c.Members[target].Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopTook := time.Since(stopped)
+	wrote := time.Now()
+	if _, err := cli.Put(ctx, "after/stop", "v"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the leader's graceful stop took %v; the next write %v",
+		stopTook.Round(time.Millisecond), time.Since(wrote).Round(time.Millisecond))
+	if now, _ := statuses(); now < 0 || now == target {
+		t.Fatalf("no new leader after the leader stopped: %d", now)
+	}
+}

@@ -49,6 +49,7 @@ var errorTable = []struct {
 	{server.ErrNoSpace, rpctypes.ErrGRPCNoSpace},
 	{server.ErrUnhealthy, rpctypes.ErrGRPCUnhealthy},
 	{server.ErrBadLeaderTransferee, rpctypes.ErrGRPCBadLeaderTransferee},
+	{server.ErrTimeoutLeaderTransfer, status.Error(codes.Unavailable, "etcdserver: request timed out, leader transfer took too long")},
 }
 
 // toGRPC maps an internal error to the error a client sees.

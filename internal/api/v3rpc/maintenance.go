@@ -5,7 +5,6 @@ import (
 
 	"github.com/cairn-db/cairn/internal/server"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 )
 
 type maintenanceServer struct {
@@ -51,11 +50,8 @@ func (m *maintenanceServer) HashKV(ctx context.Context, r *pb.HashKVRequest) (*p
 }
 
 func (m *maintenanceServer) MoveLeader(ctx context.Context, r *pb.MoveLeaderRequest) (*pb.MoveLeaderResponse, error) {
-	if m.s.Leader() != m.s.ID() {
-		return nil, rpctypes.ErrGRPCNotLeader
+	if err := m.s.MoveLeader(ctx, r.TargetID); err != nil {
+		return nil, toGRPC(err)
 	}
-	if r.TargetID == m.s.ID() {
-		return &pb.MoveLeaderResponse{Header: m.s.Header()}, nil
-	}
-	return nil, rpctypes.ErrGRPCBadLeaderTransferee
+	return &pb.MoveLeaderResponse{Header: m.s.Header()}, nil
 }
