@@ -2,7 +2,7 @@ package bootstrap
 
 import (
 	"fmt"
-	"net/url"
+	"slices"
 	"sort"
 
 	"github.com/cairn-db/cairn/internal/membership"
@@ -21,7 +21,7 @@ func Static(name string, cluster map[string][]string, advertisePeerURLs []string
 	for _, n := range names {
 		for _, u := range cluster[n] {
 			if other, dup := seen[u]; dup && other != n {
-				return nil, nil, fmt.Errorf("initial cluster %s has duplicate url", clusterString(cluster))
+				return nil, nil, fmt.Errorf("initial cluster %s has duplicate url", membership.FormatInitialCluster(cluster))
 			}
 			seen[u] = n
 		}
@@ -40,7 +40,7 @@ func Static(name string, cluster map[string][]string, advertisePeerURLs []string
 	ids := map[uint64]bool{}
 	for _, m := range members {
 		if ids[m.ID] {
-			return nil, nil, fmt.Errorf("initial cluster %s has duplicate url", clusterString(cluster))
+			return nil, nil, fmt.Errorf("initial cluster %s has duplicate url", membership.FormatInitialCluster(cluster))
 		}
 		ids[m.ID] = true
 	}
@@ -49,44 +49,5 @@ func Static(name string, cluster map[string][]string, advertisePeerURLs []string
 
 // sameURLs compares URL sets after normalising each through url.Parse.
 func sameURLs(a, b []string) bool {
-	na, nb := normalize(a), normalize(b)
-	if len(na) != len(nb) {
-		return false
-	}
-	for i := range na {
-		if na[i] != nb[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func normalize(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		if u, err := url.Parse(s); err == nil {
-			s = u.String()
-		}
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func clusterString(cluster map[string][]string) string {
-	names := make([]string, 0, len(cluster))
-	for n := range cluster {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	s := ""
-	for _, n := range names {
-		for _, u := range cluster[n] {
-			if s != "" {
-				s += ","
-			}
-			s += n + "=" + u
-		}
-	}
-	return s
+	return slices.Equal(membership.NormalizeURLs(a), membership.NormalizeURLs(b))
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/cairn-db/cairn/internal/membership"
 )
 
 // InitialClusterMap parses --initial-cluster into member name → peer URLs
@@ -40,24 +42,12 @@ func (c *Config) InitialClusterMap() (map[string][]string, error) {
 	for _, urls := range out {
 		for _, u := range urls {
 			if seen[u] {
-				return nil, fmt.Errorf("initial cluster %s has duplicate url", clusterString(out))
+				return nil, fmt.Errorf("initial cluster %s has duplicate url", membership.FormatInitialCluster(out))
 			}
 			seen[u] = true
 		}
 	}
 	return out, nil
-}
-
-// clusterString prints a member map as sorted name=url pairs.
-func clusterString(m map[string][]string) string {
-	var pairs []string
-	for name, urls := range m {
-		for _, u := range urls {
-			pairs = append(pairs, name+"="+u)
-		}
-	}
-	slices.Sort(pairs)
-	return strings.Join(pairs, ",")
 }
 
 // initialClusterFromName is etcd's default --initial-cluster for a member

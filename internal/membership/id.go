@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,10 +14,8 @@ import (
 // addedAt is nil at bootstrap; a member added at run time passes the time it
 // was added, whose Unix seconds become part of the hashed bytes.
 func MemberID(peerURLs []string, token string, addedAt *time.Time) uint64 {
-	urls := normalizeURLs(peerURLs)
-	sort.Strings(urls)
 	var b []byte
-	for _, u := range urls {
+	for _, u := range NormalizeURLs(peerURLs) {
 		b = append(b, u...)
 	}
 	b = append(b, token...)
@@ -45,9 +44,10 @@ func FormatID(id uint64) string { return strconv.FormatUint(id, 16) }
 // ParseID reads an ID printed by FormatID.
 func ParseID(s string) (uint64, error) { return strconv.ParseUint(s, 16, 64) }
 
-// normalizeURLs re-renders each URL through url.Parse so equivalent
-// spellings hash alike; an unparsable string is kept as given.
-func normalizeURLs(in []string) []string {
+// NormalizeURLs re-renders each URL through url.Parse, so equivalent
+// spellings compare and hash alike (an unparsable string is kept as
+// given), and sorts them.
+func NormalizeURLs(in []string) []string {
 	out := make([]string, 0, len(in))
 	for _, s := range in {
 		if u, err := url.Parse(s); err == nil {
@@ -56,5 +56,19 @@ func normalizeURLs(in []string) []string {
 			out = append(out, s)
 		}
 	}
+	sort.Strings(out)
 	return out
+}
+
+// FormatInitialCluster prints a name → peer URLs map the way
+// --initial-cluster is written: sorted name=url pairs joined by commas.
+func FormatInitialCluster(m map[string][]string) string {
+	var pairs []string
+	for name, urls := range m {
+		for _, u := range urls {
+			pairs = append(pairs, name+"="+u)
+		}
+	}
+	sort.Strings(pairs)
+	return strings.Join(pairs, ",")
 }
