@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -420,23 +421,26 @@ func (n *Node) send(msgs []raftpb.Message) {
 	if len(msgs) == 0 || n.cfg.Transport == nil {
 		return
 	}
+	if !slices.ContainsFunc(msgs, isSnap) {
+		n.cfg.Transport.Send(msgs) // the common case: no copy
+		return
+	}
 	// Snapshot transfer is not built yet, and LogStore's snapshots carry
 	// no state: sending one would let a follower skip entries it never
 	// applied. Hold the follower back instead; raft probes it again later.
-	out := msgs[:0:0]
 	for i := range msgs {
-		if msgs[i].Type == raftpb.MsgSnap {
+		if isSnap(msgs[i]) {
 			n.lg.Warn("a follower is behind the log's retained entries and needs a snapshot, which this version cannot send yet",
 				zap.String("to", fmt.Sprintf("%x", msgs[i].To)), zap.Uint64("snapshot-index", msgs[i].Snapshot.Metadata.Index))
 			n.rn.ReportSnapshot(msgs[i].To, raft.SnapshotFailure)
-			continue
 		}
-		out = append(out, msgs[i])
 	}
-	if len(out) > 0 {
-		n.cfg.Transport.Send(out)
+	if rest := slices.DeleteFunc(slices.Clone(msgs), isSnap); len(rest) > 0 {
+		n.cfg.Transport.Send(rest)
 	}
 }
+
+func isSnap(m raftpb.Message) bool { return m.Type == raftpb.MsgSnap }
 
 // maybeCompact records a snapshot point every SnapshotCount entries and
 // trims the log behind it.

@@ -155,7 +155,11 @@ func (s *Server) checkQuota(req *pb.InternalRaftRequest) error {
 	if s.stateBytes() <= s.opts.QuotaBackendBytes {
 		return nil
 	}
+	if !s.quota.raising.CompareAndSwap(false, true) {
+		return ErrNoSpace // a NOSPACE proposal is already on its way
+	}
 	s.goAttach(func() {
+		defer s.quota.raising.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.RequestTimeout)
 		defer cancel()
 		_, err := s.propose(ctx, &pb.InternalRaftRequest{Alarm: &pb.AlarmRequest{

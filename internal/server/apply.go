@@ -87,7 +87,6 @@ func (s *Server) Apply(ents []raftpb.Entry, applyConf func(raftpb.ConfChangeI) *
 	}
 	s.kv.Publish()
 	s.appliedIndex.Store(last.Index)
-	s.appliedTerm.Store(last.Term)
 	if len(round.events) > 0 {
 		s.hub.Notify(round.lastRev, round.events)
 	}

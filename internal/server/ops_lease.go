@@ -67,15 +67,16 @@ func (s *Server) renewLocal(ctx context.Context, id int64) (int64, error) {
 // LeaseTimeToLive reports a lease's TTLs and, optionally, its keys; the
 // remaining TTL is the leader's, so a follower asks it.
 func (s *Server) LeaseTimeToLive(ctx context.Context, req *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
+	// Only the leader's lessor knows the remaining TTL; a follower (or a
+	// leader that lost its lessor's primacy meanwhile) asks the leader.
 	var resp *pb.LeaseTimeToLiveResponse
-	var err error
+	err := lease.ErrNotPrimary
 	if s.Leader() == s.id {
 		resp, err = s.timeToLiveLocal(ctx, req)
 	}
-	if s.Leader() != s.id || errors.Is(err, lease.ErrNotPrimary) {
+	if errors.Is(err, lease.ErrNotPrimary) {
 		resp = &pb.LeaseTimeToLiveResponse{}
-		err = s.forwardRetry(ctx, leaseTTLPath, req, resp)
-		if err == nil {
+		if err = s.forwardRetry(ctx, leaseTTLPath, req, resp); err == nil {
 			resp.Header = s.Header()
 		}
 	}

@@ -46,6 +46,8 @@ type Server struct {
 	quota struct {
 		bytes  atomic.Int64 // last estimate of the state keyspaces' size
 		readAt atomic.Int64 // when it was taken, Unix nanoseconds
+		// raising is set while a NOSPACE alarm proposal is in flight.
+		raising atomic.Bool
 	}
 
 	id    uint64 // this member's ID
@@ -54,7 +56,6 @@ type Server struct {
 	// applied wakes readers waiting for the applied index.
 	applied       *indexWaiter
 	appliedIndex  atomic.Uint64
-	appliedTerm   atomic.Uint64
 	lead          atomic.Uint64
 	leaderChanges atomic.Uint64
 	// leaderChanged is closed and replaced on every leader change, so
@@ -127,12 +128,11 @@ func (s *Server) open() error {
 	if s.alarms, err = loadAlarms(s.db.Reader()); err != nil {
 		return err
 	}
-	appliedIdx, appliedTerm, err := s.loadApplied()
+	appliedIdx, _, err := s.loadApplied()
 	if err != nil {
 		return err
 	}
 	s.appliedIndex.Store(appliedIdx)
-	s.appliedTerm.Store(appliedTerm)
 	s.applied = newIndexWaiter(appliedIdx)
 
 	if s.kv, err = mvcc.OpenWithOptions(s.db, s.lg.Named("mvcc"), mvcc.Options{CompactionBatchLimit: s.opts.CompactionBatchLimit}); err != nil {
