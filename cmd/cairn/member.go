@@ -69,30 +69,30 @@ func runMember(cfg *config.Config) error {
 			return fmt.Errorf("--memory-mlock: %w", err)
 		}
 	}
+	autoCompaction, err := server.ParseAutoCompaction(cfg.AutoCompactionMode, cfg.AutoCompactionRetention)
+	if err != nil {
+		return err
+	}
+
+	// Listeners are closed on every way out; closing one that an HTTP
+	// server already closed is harmless.
 	lo := listenOptions{reusePort: cfg.SocketReusePort, reuseAddress: cfg.SocketReuseAddress}
 	clientLns, err := listenAll(cfg.ListenClientURLs, lo)
 	if err != nil {
 		return err
 	}
+	defer closeAll(clientLns)
 	peerLns, err := listenAll(cfg.ListenPeerURLs, lo)
 	if err != nil {
-		closeAll(clientLns)
 		return err
 	}
+	defer closeAll(peerLns)
 	metricsLns, err := listenAll(cfg.ListenMetricsURLs, lo)
 	if err != nil {
-		closeAll(clientLns)
-		closeAll(peerLns)
 		return err
 	}
+	defer closeAll(metricsLns)
 
-	autoCompaction, err := server.ParseAutoCompaction(cfg.AutoCompactionMode, cfg.AutoCompactionRetention)
-	if err != nil {
-		closeAll(clientLns)
-		closeAll(peerLns)
-		closeAll(metricsLns)
-		return err
-	}
 	srv, err := server.New(server.Options{
 		Name:                        cfg.Name,
 		DataDir:                     cfg.DataDir,
@@ -115,9 +115,6 @@ func runMember(cfg *config.Config) error {
 		Logger:                      lg,
 	})
 	if err != nil {
-		closeAll(clientLns)
-		closeAll(peerLns)
-		closeAll(metricsLns)
 		return err
 	}
 	if err := srv.Start(); err != nil {
