@@ -43,11 +43,25 @@ func run(args, environ []string) int {
 		fmt.Printf("cairn Version: %s\netcd API Version: %s\n", version, server.Version)
 		return 0
 	}
+	// The guide's bootstrap mistakes are reported first, with its words,
+	// even when the command also asks for something not built yet.
+	if err := checkStaticBootstrap(cfg); err != nil {
+		fatalf("%v", err)
+		return 1
+	}
 	if err := cfg.Unsupported(); err != nil {
 		fatalf("%v", err)
 		return 1
 	}
-	if err := runMember(cfg); err != nil {
+	err = runMember(cfg)
+	switch {
+	case errors.Is(err, server.ErrRemoved):
+		// Not a failure, as with etcd: a removed member stops for good,
+		// and a supervisor must not restart it into the cluster.
+		fmt.Fprintln(os.Stderr, "cairn: the member has been permanently removed from the cluster")
+		fmt.Fprintln(os.Stderr, "cairn: the data-dir used by this member must be removed")
+		return 0
+	case err != nil:
 		fatalf("%v", err)
 		return 1
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/cairn-db/cairn/internal/api/httpapi"
 	"github.com/cairn-db/cairn/internal/api/v3gateway"
 	"github.com/cairn-db/cairn/internal/api/v3rpc"
-	"github.com/cairn-db/cairn/internal/bootstrap"
 	"github.com/cairn-db/cairn/internal/config"
 	"github.com/cairn-db/cairn/internal/membership"
 	"github.com/cairn-db/cairn/internal/raftnode"
@@ -51,13 +50,16 @@ func runMember(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	members, self, err := bootstrap.Static(cfg.Name, clusterMap, urlStrings(cfg.AdvertisePeerURLs), cfg.InitialClusterToken)
-	if err != nil && !dataDirHasMember(cfg.DataDir) {
-		return err
-	}
-	if self == nil {
+	var (
+		members       []*membership.Member
+		self          *membership.Member
+		joinClusterID uint64
+	)
+	if dataDirHasMember(cfg.DataDir) {
 		// A restarted member: bootstrap flags are ignored.
 		self = &membership.Member{Name: cfg.Name}
+	} else if members, self, joinClusterID, err = bootstrapMember(cfg, clusterMap); err != nil {
+		return err
 	}
 
 	// Listeners first, so a busy port fails start-up before any data is
@@ -99,6 +101,9 @@ func runMember(cfg *config.Config) error {
 		WALDir:                      cfg.WALDir,
 		InitialMembers:              members,
 		Self:                        self,
+		JoinClusterID:               joinClusterID,
+		StrictReconfigCheck:         cfg.StrictReconfigCheck,
+		MaxLearners:                 cfg.MaxLearners,
 		ClientURLs:                  urlStrings(cfg.AdvertiseClientURLs),
 		TickInterval:                time.Duration(cfg.HeartbeatMs) * time.Millisecond,
 		ElectionTimeout:             time.Duration(cfg.ElectionMs) * time.Millisecond,

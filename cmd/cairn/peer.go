@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/cairn-db/cairn/internal/bootstrap"
 	"github.com/cairn-db/cairn/internal/membership"
 	"github.com/cairn-db/cairn/internal/server"
 )
@@ -14,21 +15,10 @@ import (
 func peerHandler(srv *server.Server) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.PeerHandler())
-	mux.HandleFunc("/members", func(w http.ResponseWriter, r *http.Request) {
-		type member struct {
-			ID         string   `json:"id"`
-			Name       string   `json:"name"`
-			PeerURLs   []string `json:"peerURLs"`
-			ClientURLs []string `json:"clientURLs"`
-			IsLearner  bool     `json:"isLearner,omitempty"`
-		}
-		var out []member
-		for _, m := range srv.Cluster().Members() {
-			out = append(out, member{membership.FormatID(m.ID), m.Name, m.PeerURLs, m.ClientURLs, m.IsLearner})
-		}
+	mux.HandleFunc(bootstrap.MembersPath, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Etcd-Cluster-ID", membership.FormatID(srv.ClusterID()))
-		json.NewEncoder(w).Encode(out)
+		w.Header().Set(bootstrap.HeaderClusterID, membership.FormatID(srv.ClusterID()))
+		bootstrap.EncodeMembers(w, srv.Cluster().Members())
 	})
 	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
 		cv := srv.Cluster().Version()

@@ -61,10 +61,8 @@ var notYetSupported = []struct {
 	{"discovery-token", changed},
 	// v2 proxy.
 	{"proxy", changed},
-	// Clustering: URLs that need TLS or unix sockets; joining a running
-	// cluster.
+	// Clustering: URLs that need TLS or unix sockets.
 	{"initial-cluster", clusterNeedsWork},
-	{"initial-cluster-state", changed},
 	// Peer transport timeouts (clustering).
 	{"raft-read-timeout", changed},
 	{"raft-write-timeout", changed},

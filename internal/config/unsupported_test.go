@@ -42,7 +42,6 @@ func TestUnsupported(t *testing.T) {
 		{[]string{"--proxy", "readonly"}, "--proxy"},
 		{[]string{"--initial-cluster", "a=http://10.0.0.1:2380,b=http://10.0.0.2:2380"}, ""}, // static clusters over http are supported
 		{[]string{"--initial-cluster", "a=https://10.0.0.1:2380"}, "--initial-cluster"},
-		{[]string{"--initial-cluster-state", "existing"}, "--initial-cluster-state"},
 		{[]string{"--auth-token", "jwt,pub-key=a,priv-key=b,sign-method=RS256"}, "--auth-token"},
 		{[]string{"--force-new-cluster"}, "--force-new-cluster"},
 		// The first row of the table wins.

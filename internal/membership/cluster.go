@@ -21,6 +21,8 @@ var (
 	ErrPeerURLExists = errors.New("membership: peer URL already exists")
 	// ErrCorrupt tags a membership record that cannot be decoded.
 	ErrCorrupt = errors.New("membership: corrupt record")
+	// ErrNotLearner: only a learner can be promoted.
+	ErrNotLearner = errors.New("membership: member is not a learner")
 )
 
 // Storage keys under storage.PrefixMembership.
@@ -210,6 +212,9 @@ func (c *Cluster) Promote(b *storage.Batch, id uint64) error {
 	if !ok {
 		return ErrIDNotFound
 	}
+	if !m.IsLearner {
+		return ErrNotLearner
+	}
 	m = m.Clone()
 	m.IsLearner = false
 	return c.putLocked(b, m)
@@ -236,6 +241,28 @@ func (c *Cluster) Members() []*Member {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// IsLearner reports whether id is a learner member. It does not copy the
+// record, so request paths may call it.
+func (c *Cluster) IsLearner(id uint64) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, ok := c.mu.members[id]
+	return ok && m.IsLearner
+}
+
+// Learners counts the learner members.
+func (c *Cluster) Learners() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := 0
+	for _, m := range c.mu.members {
+		if m.IsLearner {
+			n++
+		}
+	}
+	return n
 }
 
 // IsRemoved reports whether id belonged to a removed member.

@@ -19,7 +19,13 @@ type applyRound struct {
 	results []applied
 	events  []*mvccpb.Event
 	lastRev int64
+	// after runs once the batch is committed, before waiters are woken:
+	// side effects outside storage (transport peers) that must not run
+	// for a batch that never lands.
+	after []func()
 }
+
+func (round *applyRound) afterCommit(f func()) { round.after = append(round.after, f) }
 
 type applied struct {
 	id uint64
@@ -87,6 +93,9 @@ func (s *Server) Apply(ents []raftpb.Entry, applyConf func(raftpb.ConfChangeI) *
 	}
 	s.kv.Publish()
 	s.appliedIndex.Store(last.Index)
+	for _, f := range round.after {
+		f()
+	}
 	if len(round.events) > 0 {
 		s.hub.Notify(round.lastRev, round.events)
 	}

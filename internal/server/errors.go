@@ -19,4 +19,13 @@ var (
 	ErrCorrupt               = errors.New("server: corrupt state")
 	ErrBadLeaderTransferee   = errors.New("server: bad leader transferee")
 	ErrTimeoutLeaderTransfer = errors.New("server: request timed out, leader transfer took too long")
+
+	// Runtime reconfiguration.
+	ErrBadPeerURLs            = errors.New("server: given member URLs are invalid")
+	ErrNotEnoughStarted       = errors.New("server: re-configuration failed due to not enough started members")
+	ErrLearnerNotReady        = errors.New("server: can only promote a learner member which is in sync with leader")
+	ErrTooManyLearners        = errors.New("server: too many learner members in cluster")
+	ErrNotSupportedForLearner = errors.New("server: rpc not supported for learner")
+	// ErrRemoved stops a member that was removed from the cluster.
+	ErrRemoved = errors.New("server: the member has been permanently removed from the cluster")
 )

@@ -14,17 +14,7 @@ func (s *Server) MemberList(ctx context.Context, req *pb.MemberListRequest) (*pb
 			return nil, err
 		}
 	}
-	ms := s.cluster.Members()
-	out := make([]*pb.Member, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, &pb.Member{
-			ID:         m.ID,
-			Name:       m.Name,
-			PeerURLs:   m.PeerURLs,
-			ClientURLs: m.ClientURLs,
-			IsLearner:  m.IsLearner,
-		})
-	}
+	out := ToPB(s.cluster.Members())
 	// etcd's cluster service leaves the revision out of its header.
 	h := &pb.ResponseHeader{}
 	s.fillHeader(h)
@@ -50,6 +40,7 @@ func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
 		RaftAppliedIndex: s.AppliedIndex(),
 		DbSizeQuota:      s.opts.QuotaBackendBytes,
 		StorageVersion:   ClusterVersion,
+		IsLearner:        s.IsLearner(),
 	}, nil
 }
 

@@ -21,6 +21,11 @@ type Options struct {
 	// already holds a member.
 	InitialMembers []*membership.Member
 	Self           *membership.Member
+	// JoinClusterID, when set, makes a new member join that running
+	// cluster (--initial-cluster-state existing) instead of founding one:
+	// InitialMembers are then the cluster's current members, used only to
+	// reach them; the member list itself arrives through the raft log.
+	JoinClusterID uint64
 	// ClientURLs are --advertise-client-urls, published to the cluster.
 	ClientURLs []string
 	// TickInterval is --heartbeat-interval; default 100ms.
@@ -52,6 +57,11 @@ type Options struct {
 	// WarningApplyDuration is --warning-apply-duration: an apply round
 	// slower than this is logged.
 	WarningApplyDuration time.Duration
+	// StrictReconfigCheck is --strict-reconfig-check: refuse membership
+	// changes that would put quorum at risk.
+	StrictReconfigCheck bool
+	// MaxLearners is --max-learners; default 1.
+	MaxLearners int
 	// RequestTimeout bounds how long a proposal waits to be applied.
 	RequestTimeout time.Duration
 	// Logger; default no-op.
@@ -82,6 +92,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.QuotaBackendBytes <= 0 {
 		o.QuotaBackendBytes = DefaultQuotaBytes
+	}
+	if o.MaxLearners == 0 {
+		o.MaxLearners = 1
 	}
 	if o.RequestTimeout == 0 {
 		// etcd: 5s plus twice the election timeout.

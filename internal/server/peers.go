@@ -50,6 +50,9 @@ func (s *Server) newPeers(members []*membership.Member) (*transport.Transport, e
 			s.fail(fmt.Errorf("conflicting cluster ID to the target cluster (%s != %s). Exiting.",
 				membership.FormatID(s.cluster.ID()), membership.FormatID(remote)))
 		},
+		// A peer refuses us with 410 once it has applied our removal; this
+		// member may have missed that entry while it was down.
+		OnRemoved: func() { s.fail(ErrRemoved) },
 	})
 	if err != nil {
 		return nil, err
@@ -69,5 +72,6 @@ func (s *Server) PeerHandler() http.Handler {
 	mux.Handle(transport.StreamPath, s.peers.Handler())
 	mux.HandleFunc(leaseRenewPath, s.leaseHandler)
 	mux.HandleFunc(leaseTTLPath, s.leaseHandler)
+	mux.HandleFunc(promotePath, s.promoteHandler)
 	return mux
 }

@@ -171,35 +171,32 @@ func (s *Server) loadApplied() (index, term uint64, err error) {
 // Start bootstraps (new member) or resumes (existing data) and runs raft.
 func (s *Server) Start() error {
 	var peers []raft.Peer
-	if s.logs.IsEmpty() {
-		// A new member of a new cluster: the founding members go into raft
-		// as conf changes at index 1..n, as etcd does.
+	fresh := s.logs.IsEmpty()
+	if fresh {
 		s.id = s.opts.Self.ID
-		for _, m := range s.opts.InitialMembers {
-			ctx, err := json.Marshal(m)
-			if err != nil {
-				return err
+		clusterID := s.opts.JoinClusterID
+		if clusterID == 0 {
+			// A new member of a new cluster: the founding members go into
+			// raft as conf changes at index 1..n, as etcd does.
+			ids := make([]uint64, 0, len(s.opts.InitialMembers))
+			for _, m := range s.opts.InitialMembers {
+				ctx, err := json.Marshal(m)
+				if err != nil {
+					return err
+				}
+				peers = append(peers, raft.Peer{ID: m.ID, Context: ctx})
+				ids = append(ids, m.ID)
 			}
-			peers = append(peers, raft.Peer{ID: m.ID, Context: ctx})
+			clusterID = membership.ClusterID(ids)
 		}
-		b := s.db.NewBatch()
-		ids := make([]uint64, 0, len(s.opts.InitialMembers))
-		for _, m := range s.opts.InitialMembers {
-			ids = append(ids, m.ID)
-		}
-		if err := s.cluster.Bootstrap(b, membership.ClusterID(ids)); err != nil {
-			b.Close()
+		if err := s.saveIdentity(clusterID); err != nil {
 			return err
 		}
-		if err := b.Set(keyMemberID, storage.PutUint64(nil, s.id), nil); err != nil {
-			b.Close()
-			return err
+		if s.opts.JoinClusterID != 0 {
+			s.lg.Info("joining an existing cluster",
+				zap.String("member-id", membership.FormatID(s.id)),
+				zap.String("cluster-id", membership.FormatID(clusterID)))
 		}
-		if err := s.db.Commit(b, storage.Sync); err != nil {
-			b.Close()
-			return err
-		}
-		b.Close()
 	} else {
 		v, err := s.db.Get(keyMemberID)
 		if err != nil {
@@ -210,11 +207,14 @@ func (s *Server) Start() error {
 			zap.String("member-id", membership.FormatID(s.id)),
 			zap.String("cluster-id", membership.FormatID(s.cluster.ID())),
 			zap.Uint64("applied-index", s.appliedIndex.Load()))
+		if s.cluster.IsRemoved(s.id) {
+			return ErrRemoved
+		}
 	}
 	s.reqID = newIDGenerator(s.id, time.Now())
 	s.reads = newReadIndexer(s)
 	members := s.opts.InitialMembers
-	if len(peers) == 0 {
+	if !fresh {
 		members = s.cluster.Members()
 	}
 	tr, err := s.newPeers(members)
@@ -260,6 +260,20 @@ func (s *Server) Start() error {
 	s.goAttach(s.publishAttributes)
 	s.goAttach(s.autoCompact)
 	return nil
+}
+
+// saveIdentity records the cluster ID and this member's ID in a new data
+// dir, durably, before raft writes anything.
+func (s *Server) saveIdentity(clusterID uint64) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := s.cluster.Bootstrap(b, clusterID); err != nil {
+		return err
+	}
+	if err := b.Set(keyMemberID, storage.PutUint64(nil, s.id), nil); err != nil {
+		return err
+	}
+	return s.db.Commit(b, storage.Sync)
 }
 
 // goAttach runs f in a goroutine that Stop waits for. Once Stop has begun

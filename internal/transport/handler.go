@@ -94,6 +94,12 @@ func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 		_ = rc.SetReadDeadline(time.Now())
 	})
 	defer stopRead()
+	// RemovePeer cuts the stream of a member that was just removed, so its
+	// next connection attempt learns of the removal (410).
+	defer t.trackInbound(from, func() {
+		cancel()
+		_ = rc.SetReadDeadline(time.Now())
+	})()
 
 	lg := t.lg.With(zap.String("remote-peer-id", idString(from)))
 	fr := newFrameReader(r.Body)
@@ -123,4 +129,34 @@ func writeRefusal(w http.ResponseWriter, code int, body string) {
 	w.Header().Set("Connection", "close") // the unread stream is not reusable
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, body)
+}
+
+// trackInbound records how to cut an inbound stream from peer id; the
+// returned func forgets it.
+func (t *Transport) trackInbound(id uint64, cut func()) (forget func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mu.inbound == nil {
+		t.mu.inbound = make(map[uint64]map[*func()]struct{})
+	}
+	if t.mu.inbound[id] == nil {
+		t.mu.inbound[id] = make(map[*func()]struct{})
+	}
+	key := &cut
+	t.mu.inbound[id][key] = struct{}{}
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		delete(t.mu.inbound[id], key)
+		if len(t.mu.inbound[id]) == 0 {
+			delete(t.mu.inbound, id)
+		}
+	}
+}
+
+// cutInboundLocked cuts every inbound stream from peer id.
+func (t *Transport) cutInboundLocked(id uint64) {
+	for cut := range t.mu.inbound[id] {
+		(*cut)()
+	}
 }

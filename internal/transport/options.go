@@ -41,6 +41,10 @@ type Options struct {
 	// refuses a stream because it belongs to another cluster. It is called
 	// from a peer's goroutine and must not block.
 	OnClusterMismatch func(remote uint64)
+	// OnRemoved, if set, is called when a peer refuses a stream because
+	// this member was removed from the cluster. It is called from a peer's
+	// goroutine and must not block.
+	OnRemoved func()
 	// HTTPClient, if set, is used for outgoing streams (e.g. for TLS). It
 	// must speak HTTP/1.1 and must not set Client.Timeout, which would cut
 	// long-lived streams. Default: a private client built from DialTimeout.

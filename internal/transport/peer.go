@@ -40,6 +40,9 @@ type peer struct {
 	lg      *zap.Logger
 	queue   chan raftpb.Message
 	dropped atomic.Uint64 // messages dropped because queue was full
+	// activeSince is when the current stream was accepted, Unix
+	// nanoseconds; 0 while there is none.
+	activeSince atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -114,6 +117,9 @@ func (p *peer) run() {
 		case errors.Is(err, errRemoved):
 			p.lg.Warn("peer refused the stream: this member has been permanently removed from the cluster", zap.String("url", u))
 			wait = maxBackoff
+			if p.t.opts.OnRemoved != nil {
+				p.t.opts.OnRemoved()
+			}
 		case errors.Is(err, errClusterMismatch):
 			p.lg.Warn("peer refused the stream: cluster ID mismatch", zap.String("url", u), zap.String("local-cluster-id", idString(p.t.opts.ClusterID())))
 			wait = maxBackoff
@@ -200,6 +206,8 @@ func (p *peer) stream(base string) (connected bool, err error) {
 	}()
 
 	p.lg.Debug("stream to peer established", zap.String("url", base))
+	p.activeSince.Store(time.Now().UnixNano())
+	defer p.activeSince.Store(0)
 	return true, p.writeLoop(ctx, pw)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"go.uber.org/zap"
@@ -38,6 +39,9 @@ type Transport struct {
 		sync.RWMutex
 		stopped bool             // protected by mu
 		peers   map[uint64]*peer // protected by mu
+		// inbound holds a cut function per inbound stream, by sender;
+		// protected by mu.
+		inbound map[uint64]map[*func()]struct{}
 	}
 }
 
@@ -94,16 +98,34 @@ func (t *Transport) UpdatePeer(id uint64, urls []string) {
 	}
 }
 
-// RemovePeer closes the stream to id and drops its queued messages. It
-// returns once the peer's goroutines have ended.
+// RemovePeer closes the streams to and from id and drops its queued
+// messages. It returns once the outgoing stream's goroutines have ended.
 func (t *Transport) RemovePeer(id uint64) {
 	t.mu.Lock()
 	p := t.mu.peers[id]
 	delete(t.mu.peers, id)
+	t.cutInboundLocked(id)
 	t.mu.Unlock()
 	if p != nil {
 		p.stop()
 	}
+}
+
+// ActiveSince reports since when the stream to peer id has been up; the
+// zero time means it is down or the peer is unknown. Reconfiguration checks
+// use it to tell whether a quorum is reachable.
+func (t *Transport) ActiveSince(id uint64) time.Time {
+	t.mu.RLock()
+	p := t.mu.peers[id]
+	t.mu.RUnlock()
+	if p == nil {
+		return time.Time{}
+	}
+	ns := p.activeSince.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // Send queues msgs for their peers and returns without waiting on the

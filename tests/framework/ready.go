@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -54,13 +55,17 @@ func (m *Member) WaitReady(ctx context.Context) error {
 		gctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, last = cli.Get(gctx, "cairn-framework-ready-probe")
 		cancel()
-		if last == nil {
-			return nil
+		if last == nil || isLearnerRefusal(last) {
+			return nil // a learner answers, but only serializable reads
 		}
 		if err := sleepOrDone(ctx, p, readyPoll); err != nil {
 			return fail(err.Error(), last)
 		}
 	}
+}
+
+func isLearnerRefusal(err error) bool {
+	return strings.Contains(err.Error(), "rpc not supported for learner")
 }
 
 // probeHealth performs one GET /health.

@@ -37,6 +37,7 @@ var errorTable = []struct {
 	{membership.ErrPeerURLExists, rpctypes.ErrGRPCPeerURLExist},
 	{membership.ErrIDNotFound, rpctypes.ErrGRPCMemberNotFound},
 	{membership.ErrIDRemoved, rpctypes.ErrGRPCMemberNotFound},
+	{membership.ErrNotLearner, rpctypes.ErrGRPCMemberNotLearner},
 
 	{server.ErrStopped, rpctypes.ErrGRPCStopped},
 	{server.ErrTimeout, rpctypes.ErrGRPCTimeout},
@@ -49,6 +50,12 @@ var errorTable = []struct {
 	{server.ErrNoSpace, rpctypes.ErrGRPCNoSpace},
 	{server.ErrUnhealthy, rpctypes.ErrGRPCUnhealthy},
 	{server.ErrBadLeaderTransferee, rpctypes.ErrGRPCBadLeaderTransferee},
+	{server.ErrBadPeerURLs, rpctypes.ErrGRPCMemberBadURLs},
+	{server.ErrNotEnoughStarted, rpctypes.ErrGRPCMemberNotEnoughStarted},
+	{server.ErrLearnerNotReady, rpctypes.ErrGRPCLearnerNotReady},
+	{server.ErrTooManyLearners, rpctypes.ErrGRPCTooManyLearners},
+	{server.ErrNotSupportedForLearner, rpctypes.ErrGRPCNotSupportedForLearner},
+	{server.ErrRemoved, rpctypes.ErrGRPCStopped},
 	{server.ErrTimeoutLeaderTransfer, status.Error(codes.Unavailable, "etcdserver: request timed out, leader transfer took too long")},
 }
 

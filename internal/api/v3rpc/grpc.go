@@ -55,9 +55,11 @@ func NewGRPCServer(s *server.Server, opts Options) *grpc.Server {
 			Timeout: opts.KeepAliveTimeout,
 		}))
 	}
+	unary := []grpc.UnaryServerInterceptor{learnerUnaryGuard(s)}
 	if opts.SlowRequest > 0 && opts.Logger != nil {
-		gopts = append(gopts, grpc.UnaryInterceptor(slowRequestLogger(opts.Logger, opts.SlowRequest)))
+		unary = append(unary, slowRequestLogger(opts.Logger, opts.SlowRequest))
 	}
+	gopts = append(gopts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(learnerStreamGuard(s)))
 	g := grpc.NewServer(gopts...)
 	pb.RegisterKVServer(g, newKVServer(s))
 	pb.RegisterLeaseServer(g, newLeaseServer(s))
@@ -81,5 +83,37 @@ func slowRequestLogger(lg *zap.Logger, limit time.Duration) grpc.UnaryServerInte
 				zap.Duration("took", d), zap.Duration("expected-duration", limit), zap.Error(err))
 		}
 		return resp, err
+	}
+}
+
+// learnerUnaryGuard refuses what a learner cannot answer, as etcd does: a
+// learner is not in the quorum, so it serves only serializable reads and
+// its own status.
+func learnerUnaryGuard(s *server.Server) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if s.IsLearner() && !learnerMayServe(req) {
+			return nil, toGRPC(server.ErrNotSupportedForLearner)
+		}
+		return handler(ctx, req)
+	}
+}
+
+func learnerMayServe(req any) bool {
+	switch r := req.(type) {
+	case *pb.StatusRequest:
+		return true
+	case *pb.RangeRequest:
+		return r.Serializable
+	}
+	return false
+}
+
+// learnerStreamGuard refuses watch and keep-alive streams on a learner.
+func learnerStreamGuard(s *server.Server) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if s.IsLearner() {
+			return toGRPC(server.ErrNotSupportedForLearner)
+		}
+		return handler(srv, ss)
 	}
 }

@@ -1,0 +1,164 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairn-db/cairn/internal/lease"
+	"github.com/cairn-db/cairn/internal/membership"
+	"github.com/cairn-db/cairn/internal/transport"
+	"google.golang.org/protobuf/proto"
+)
+
+// Calls that only the leader can answer (lease renewals, promotion) are
+// forwarded by a follower to the leader's peer port as protobuf POSTs. A
+// refusal travels as 409 with the name of the error below, so the caller
+// gets the same sentinel the leader returned.
+
+// maxForwardBody bounds a forwarded request or answer; a TimeToLive answer
+// lists keys, so it may be large.
+const maxForwardBody = 64 << 20
+
+// errForwardNotLeader is what a member answers to a forwarded call when it
+// is not (or no longer) the leader; the sender retries with the new one.
+var errForwardNotLeader = errors.New("server: forwarded call reached a non-leader")
+
+// forwardedErrors names the errors a forwarded call may return.
+var forwardedErrors = map[string]error{
+	"lease-not-found":     lease.ErrLeaseNotFound,
+	"member-not-found":    membership.ErrIDNotFound,
+	"member-removed":      membership.ErrIDRemoved,
+	"member-not-learner":  membership.ErrNotLearner,
+	"learner-not-ready":   ErrLearnerNotReady,
+	"not-enough-started":  ErrNotEnoughStarted,
+	"too-many-learners":   ErrTooManyLearners,
+	"timeout":             ErrTimeout,
+	"timeout-leader-lost": ErrTimeoutLeaderLost,
+	"no-leader":           ErrNoLeader,
+	"stopped":             ErrStopped,
+}
+
+var forwardClient = &http.Client{Timeout: 5 * time.Second}
+
+// forward sends req to the leader's peer path and decodes its answer.
+func (s *Server) forward(ctx context.Context, path string, req, resp proto.Message) error {
+	lead := s.Leader()
+	if lead == 0 {
+		return ErrNoLeader
+	}
+	m, ok := s.cluster.Member(lead)
+	if !ok || len(m.PeerURLs) == 0 {
+		return ErrNoLeader
+	}
+	body, err := proto.Marshal(req)
+	if err != nil {
+		return err
+	}
+	var lastErr error
+	for _, u := range m.PeerURLs {
+		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u+path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		hreq.Header.Set(transport.HeaderClusterID, membership.FormatID(s.cluster.ID()))
+		hreq.Header.Set("Content-Type", "application/protobuf")
+		hresp, err := forwardClient.Do(hreq)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(hresp.Body, maxForwardBody))
+		hresp.Body.Close()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		switch hresp.StatusCode {
+		case http.StatusOK:
+			return proto.Unmarshal(data, resp)
+		case http.StatusConflict:
+			if e, ok := forwardedErrors[strings.TrimSpace(string(data))]; ok {
+				return e
+			}
+		case http.StatusServiceUnavailable:
+			return errForwardNotLeader
+		}
+		return fmt.Errorf("server: leader answered %d to %s: %s", hresp.StatusCode, path, bytes.TrimSpace(data))
+	}
+	return fmt.Errorf("server: cannot reach the leader %s: %w", membership.FormatID(lead), lastErr)
+}
+
+// forwardRetry forwards, retrying briefly while leadership moves.
+func (s *Server) forwardRetry(ctx context.Context, path string, req, resp proto.Message) error {
+	for {
+		err := s.forward(ctx, path, req, resp)
+		if !errors.Is(err, errForwardNotLeader) && !errors.Is(err, ErrNoLeader) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ErrNoLeader
+		case <-s.stopc:
+			return ErrStopped
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// acceptForwarded checks a forwarded call on the leader's side and reads
+// its body; on false the answer has been written.
+func (s *Server) acceptForwarded(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return nil, false
+	}
+	if got := r.Header.Get(transport.HeaderClusterID); got != membership.FormatID(s.cluster.ID()) {
+		http.Error(w, "cluster ID mismatch", http.StatusPreconditionFailed)
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxForwardBody))
+	if err != nil {
+		http.Error(w, "cannot read request", http.StatusBadRequest)
+		return nil, false
+	}
+	if s.Leader() != s.id {
+		http.Error(w, errForwardNotLeader.Error(), http.StatusServiceUnavailable)
+		return nil, false
+	}
+	return body, true
+}
+
+// writeForwarded writes a forwarded call's answer.
+func writeForwarded(w http.ResponseWriter, resp proto.Message) {
+	data, err := proto.Marshal(resp)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/protobuf")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data)
+}
+
+// writeForwardError writes a forwarded call's refusal.
+func writeForwardError(w http.ResponseWriter, err error) {
+	if errors.Is(err, lease.ErrNotPrimary) || errors.Is(err, ErrNotLeader) {
+		http.Error(w, errForwardNotLeader.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	for name, e := range forwardedErrors {
+		if errors.Is(err, e) {
+			http.Error(w, name, http.StatusConflict)
+			return
+		}
+	}
+	http.Error(w, err.Error(), http.StatusInternalServerError)
+}
