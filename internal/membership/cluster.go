@@ -86,6 +86,20 @@ func Load(r storage.Reader) (*Cluster, error) {
 	return c, nil
 }
 
+// Reload replaces c's contents with what r holds, for a member that just
+// installed a snapshot.
+func (c *Cluster) Reload(r storage.Reader) error {
+	n, err := Load(r)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.clusterID, c.mu.version = n.mu.clusterID, n.mu.version
+	c.mu.members, c.mu.removed = n.mu.members, n.mu.removed
+	return nil
+}
+
 func newCluster() *Cluster {
 	c := &Cluster{}
 	c.mu.members = make(map[uint64]*Member)

@@ -375,3 +375,65 @@ func (s *LogStore) SnapshotIndex() uint64 {
 	defer s.mu.Unlock()
 	return s.mu.snap.Index
 }
+
+// stageSnapshot stages into b the raft side of installing a snapshot: the
+// whole log is dropped and restarts after meta's index, whose term and conf
+// state meta gives. hs is the hard state raft handed over with the
+// snapshot; its commit index is raised to the snapshot's if lower, so a
+// restart never finds a commit index behind the log's start.
+func (s *LogStore) stageSnapshot(b *storage.Batch, meta raftpb.SnapshotMetadata, hs raftpb.HardState) (raftpb.HardState, error) {
+	s.mu.Lock()
+	if raft.IsEmptyHardState(hs) {
+		hs = s.mu.hs
+	}
+	s.mu.Unlock()
+	if hs.Commit < meta.Index {
+		hs.Commit = meta.Index
+	}
+	if err := b.DeleteRange(entryPrefix, storage.PrefixEnd(entryPrefix), nil); err != nil {
+		return hs, err
+	}
+	for _, kv := range []struct {
+		key []byte
+		m   interface{ Marshal() ([]byte, error) }
+	}{{keyHardState, &hs}, {keyConfState, &meta.ConfState}, {keySnapshot, &meta}} {
+		v, err := kv.m.Marshal()
+		if err != nil {
+			return hs, err
+		}
+		if err := b.Set(kv.key, v, nil); err != nil {
+			return hs, err
+		}
+	}
+	tv := storage.PutUint64(storage.PutUint64(nil, meta.Index), meta.Term)
+	return hs, b.Set(keyTrunc, tv, nil)
+}
+
+// commitSnapshot makes a staged snapshot visible to raft.
+func (s *LogStore) commitSnapshot(meta raftpb.SnapshotMetadata, hs raftpb.HardState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.hs = hs
+	s.mu.cs = meta.ConfState
+	s.mu.snap = meta
+	s.mu.truncIdx, s.mu.truncTerm = meta.Index, meta.Term
+	s.mu.last = meta.Index
+	s.mu.cache = nil
+}
+
+// ReadConfState reads the conf state recorded in r, which may be a
+// snapshot of the DB: it matches the applied index recorded beside it.
+func ReadConfState(r storage.Reader) (raftpb.ConfState, error) {
+	var cs raftpb.ConfState
+	v, err := storage.Get(r, keyConfState)
+	if errors.Is(err, storage.ErrNotFound) {
+		return cs, nil
+	}
+	if err != nil {
+		return cs, err
+	}
+	if err := cs.Unmarshal(v); err != nil {
+		return cs, fmt.Errorf("%w: conf state: %v", ErrCorrupt, err)
+	}
+	return cs, nil
+}

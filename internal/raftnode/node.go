@@ -14,25 +14,31 @@ import (
 	"go.uber.org/zap"
 )
 
-var (
-	// ErrStopped is returned once the node has stopped.
-	ErrStopped = errors.New("raftnode: stopped")
-	// ErrSnapshotUnsupported stops a member that was sent a snapshot:
-	// snapshot transfer is not built yet.
-	ErrSnapshotUnsupported = errors.New("raftnode: received a snapshot from the leader; snapshot transfer is not supported yet")
-)
+// ErrStopped is returned once the node has stopped.
+var ErrStopped = errors.New("raftnode: stopped")
 
 // Applier applies committed entries. It runs on the raft goroutine, in log
 // order. For a conf change it must call applyConf, which returns the new
 // ConfState, and persist that through LogStore.StageConfState in the same
 // batch as the applied index.
+//
+// ApplySnapshot installs the state a snapshot from the leader describes
+// (the receiving side staged it when the message arrived). It must call
+// stageRaft with the batch that records the install, commit that batch
+// durably, and only then replace the state machine, so a crash at any
+// point leaves either the old state with the old log or a record that
+// lets the install finish at restart.
 type Applier interface {
 	Apply(ents []raftpb.Entry, applyConf func(raftpb.ConfChangeI) *raftpb.ConfState) error
+	ApplySnapshot(snap raftpb.Snapshot, stageRaft func(b *storage.Batch) error) error
 }
 
-// Transport sends raft messages to peers. Send must not block on the network.
+// Transport sends raft messages to peers. Send must not block on the
+// network. SendSnapshot sends one MsgSnap, with the state it stands for,
+// in the background, and reports the outcome through Node.ReportSnapshot.
 type Transport interface {
 	Send(msgs []raftpb.Message)
+	SendSnapshot(m raftpb.Message)
 }
 
 // Config configures a Node.
@@ -75,6 +81,11 @@ type proposal struct {
 	data []byte
 }
 
+type snapReport struct {
+	id     uint64
+	status raft.SnapshotStatus
+}
+
 type confProposal struct {
 	cc   raftpb.ConfChangeI
 	errc chan error
@@ -92,6 +103,7 @@ type Node struct {
 	readc     chan []byte
 	transferc chan uint64
 	unreachc  chan uint64
+	snapRepc  chan snapReport
 	statusc   chan chan raft.Status
 	stopc     chan struct{}
 	donec     chan struct{}
@@ -143,6 +155,7 @@ func Start(cfg Config) (*Node, error) {
 		readc:     make(chan []byte, 64),
 		transferc: make(chan uint64),
 		unreachc:  make(chan uint64, 256),
+		snapRepc:  make(chan snapReport, 64),
 		statusc:   make(chan chan raft.Status),
 		stopc:     make(chan struct{}),
 		donec:     make(chan struct{}),
@@ -242,6 +255,19 @@ func (n *Node) ReportUnreachable(id uint64) {
 	}
 }
 
+// ReportSnapshot tells raft how sending a snapshot to peer id ended, so
+// the leader resumes replicating to it (or retries later).
+func (n *Node) ReportSnapshot(id uint64, ok bool) {
+	st := raft.SnapshotFinish
+	if !ok {
+		st = raft.SnapshotFailure
+	}
+	select {
+	case n.snapRepc <- snapReport{id: id, status: st}:
+	case <-n.stopc:
+	}
+}
+
 // Status returns raft's status, read on the loop goroutine.
 func (n *Node) Status(ctx context.Context) (raft.Status, error) {
 	c := make(chan raft.Status, 1)
@@ -322,6 +348,8 @@ func (n *Node) run() {
 			n.rn.TransferLeader(to)
 		case id := <-n.unreachc:
 			n.rn.ReportUnreachable(id)
+		case r := <-n.snapRepc:
+			n.rn.ReportSnapshot(r.id, r.status)
 		case c := <-n.statusc:
 			c <- n.rn.Status()
 		case <-n.stopc:
@@ -358,10 +386,22 @@ func (n *Node) handleReady() error {
 		proposalsCommitted.Set(float64(rd.HardState.Commit))
 	}
 	isLeader := n.lead == n.cfg.ID
+
+	// 0. A snapshot from the leader replaces log and state first; the
+	// entries of this Ready follow it.
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		// See send: no snapshot carries state yet, so installing one would
-		// lose data. Stop rather than diverge.
-		return ErrSnapshotUnsupported
+		meta := rd.Snapshot.Metadata
+		var hs raftpb.HardState
+		err := n.cfg.Applier.ApplySnapshot(rd.Snapshot, func(b *storage.Batch) error {
+			var err error
+			hs, err = n.cfg.Store.stageSnapshot(b, meta, rd.HardState)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("raftnode: installing snapshot at %d: %w", meta.Index, err)
+		}
+		n.cfg.Store.commitSnapshot(meta, hs)
+		n.lg.Info("installed snapshot from the leader", zap.Uint64("index", meta.Index), zap.Uint64("term", meta.Term))
 	}
 
 	// 1. A leader sends before its own write is durable.
@@ -425,17 +465,15 @@ func (n *Node) send(msgs []raftpb.Message) {
 		n.cfg.Transport.Send(msgs) // the common case: no copy
 		return
 	}
-	// Snapshot transfer is not built yet, and LogStore's snapshots carry
-	// no state: sending one would let a follower skip entries it never
-	// applied. Hold the follower back instead; raft probes it again later.
-	for i := range msgs {
-		if isSnap(msgs[i]) {
-			n.lg.Warn("a follower is behind the log's retained entries and needs a snapshot, which this version cannot send yet",
-				zap.String("to", fmt.Sprintf("%x", msgs[i].To)), zap.Uint64("snapshot-index", msgs[i].Snapshot.Metadata.Index))
-			n.rn.ReportSnapshot(msgs[i].To, raft.SnapshotFailure)
+	rest := make([]raftpb.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if isSnap(m) {
+			n.cfg.Transport.SendSnapshot(m)
+		} else {
+			rest = append(rest, m)
 		}
 	}
-	if rest := slices.DeleteFunc(slices.Clone(msgs), isSnap); len(rest) > 0 {
+	if len(rest) > 0 {
 		n.cfg.Transport.Send(rest)
 	}
 }

@@ -2,6 +2,7 @@ package raftnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -51,6 +52,12 @@ func (r *recorder) Apply(ents []raftpb.Entry, applyConf func(raftpb.ConfChangeI)
 	default:
 	}
 	return r.db.Commit(b, storage.NoSync)
+}
+
+// ApplySnapshot is unused: these tests run one member, which never
+// receives a snapshot.
+func (r *recorder) ApplySnapshot(raftpb.Snapshot, func(*storage.Batch) error) error {
+	return errors.New("recorder: unexpected snapshot")
 }
 
 func (r *recorder) snapshot() ([]string, uint64) {

@@ -27,6 +27,18 @@ type alarms struct {
 	}
 }
 
+// reload replaces the raised alarms with those r holds (snapshot install).
+func (a *alarms) reload(r storage.Reader) error {
+	n, err := loadAlarms(r)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.mu.set = n.mu.set
+	return nil
+}
+
 func loadAlarms(r storage.Reader) (*alarms, error) {
 	a := &alarms{}
 	a.mu.set = make(map[uint64]map[pb.AlarmType]bool)

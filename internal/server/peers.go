@@ -29,12 +29,19 @@ func (p raftPeer) ReportUnreachable(id uint64) {
 	}
 }
 
+func (p raftPeer) ReportSnapshot(id uint64, ok bool) {
+	if p.s.node != nil {
+		p.s.node.ReportSnapshot(id, ok)
+	}
+}
+
 // newPeers builds the transport and tells it every other member.
 func (s *Server) newPeers(members []*membership.Member) (*transport.Transport, error) {
 	tr, err := transport.New(transport.Options{
 		ID:        s.id,
 		ClusterID: s.cluster.ID,
 		Raft:      raftPeer{s},
+		Snapshots: s,
 		Logger:    s.lg.Named("transport"),
 		// A member still bootstrapping that reaches a running cluster with
 		// another ID was started with another member set: it stops, with
@@ -70,6 +77,7 @@ func (s *Server) newPeers(members []*membership.Member) (*transport.Transport, e
 func (s *Server) PeerHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(transport.StreamPath, s.peers.Handler())
+	mux.Handle(transport.SnapshotPath, s.peers.Handler())
 	mux.HandleFunc(leaseRenewPath, s.leaseHandler)
 	mux.HandleFunc(leaseTTLPath, s.leaseHandler)
 	mux.HandleFunc(promotePath, s.promoteHandler)

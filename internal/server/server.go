@@ -119,6 +119,9 @@ func New(opts Options) (*Server, error) {
 
 func (s *Server) open() error {
 	var err error
+	if err := s.finishSnapshotInstall(); err != nil {
+		return err
+	}
 	if s.logs, err = raftnode.OpenLogStore(s.db); err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ func (o *Options) Validate() error {
 // DB is the member's pebble database.
 type DB struct {
 	pdb    *pebble.DB
+	popts  *pebble.Options // as opened; SSTs for ingestion are written with them
 	closed atomic.Bool
 	fsyncs atomic.Uint64 // synced commits, for metrics
 }
@@ -116,7 +117,7 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
-	return &DB{pdb: pdb}, nil
+	return &DB{pdb: pdb, popts: popts}, nil
 }
 
 // Close closes the database. It is safe to call twice.

@@ -18,8 +18,64 @@ const (
 	bodyRemoved         = "the member has been permanently removed from the cluster"
 )
 
-// Handler returns the handler for StreamPath.
-func (t *Transport) Handler() http.Handler { return http.HandlerFunc(t.serveStream) }
+// Handler returns the handler for StreamPath and SnapshotPath.
+func (t *Transport) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(StreamPath, t.serveStream)
+	mux.HandleFunc(SnapshotPath, t.serveSnapshot)
+	return mux
+}
+
+// admit runs the checks every peer request passes: method, cluster ID,
+// sender not removed, addressed to us. On success the request counts as a
+// running handler (the caller must call t.handlers.Done) and the sender's
+// ID is returned; otherwise the refusal has been written.
+func (t *Transport) admit(w http.ResponseWriter, r *http.Request) (from uint64, ok bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return 0, false
+	}
+	local := t.opts.ClusterID()
+	w.Header().Set(HeaderClusterID, idString(local))
+	cid, err := strconv.ParseUint(r.Header.Get(HeaderClusterID), 16, 64)
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "bad "+HeaderClusterID, http.StatusBadRequest)
+		return 0, false
+	}
+	if cid != local {
+		t.lg.Warn("refused stream from another cluster",
+			zap.String("remote-cluster-id", idString(cid)), zap.String("local-cluster-id", idString(local)))
+		writeRefusal(w, http.StatusPreconditionFailed, bodyClusterMismatch)
+		return 0, false
+	}
+	from, err = strconv.ParseUint(r.Header.Get(HeaderFrom), 10, 64)
+	if err != nil || from == 0 {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "bad "+HeaderFrom, http.StatusBadRequest)
+		return 0, false
+	}
+	if t.opts.Raft.IsRemovedID(from) {
+		writeRefusal(w, http.StatusGone, bodyRemoved)
+		return 0, false
+	}
+	to, err := strconv.ParseUint(r.Header.Get(HeaderTo), 10, 64)
+	if err != nil || to != t.opts.ID {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "stream is not addressed to this member", http.StatusBadRequest)
+		return 0, false
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.mu.stopped {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "transport stopped", http.StatusServiceUnavailable)
+		return 0, false
+	}
+	t.handlers.Add(1)
+	return from, true
+}
 
 func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 	// Full duplex lets the handler answer (refusal or 200) before the body
@@ -31,53 +87,11 @@ func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "full duplex unsupported", http.StatusInternalServerError)
 		return
 	}
-
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	from, ok := t.admit(w, r)
+	if !ok {
 		return
 	}
-	t.mu.RLock()
-	if t.mu.stopped {
-		t.mu.RUnlock()
-		w.Header().Set("Connection", "close")
-		http.Error(w, "transport stopped", http.StatusServiceUnavailable)
-		return
-	}
-	t.handlers.Add(1)
-	t.mu.RUnlock()
 	defer t.handlers.Done()
-
-	local := t.opts.ClusterID()
-	w.Header().Set(HeaderClusterID, idString(local))
-	cid, err := strconv.ParseUint(r.Header.Get(HeaderClusterID), 16, 64)
-	if err != nil {
-		w.Header().Set("Connection", "close")
-		http.Error(w, "bad "+HeaderClusterID, http.StatusBadRequest)
-		return
-	}
-	if cid != local {
-		t.lg.Warn("refused stream from another cluster",
-			zap.String("remote-cluster-id", idString(cid)), zap.String("local-cluster-id", idString(local)))
-		writeRefusal(w, http.StatusPreconditionFailed, bodyClusterMismatch)
-		return
-	}
-	from, err := strconv.ParseUint(r.Header.Get(HeaderFrom), 10, 64)
-	if err != nil || from == 0 {
-		w.Header().Set("Connection", "close")
-		http.Error(w, "bad "+HeaderFrom, http.StatusBadRequest)
-		return
-	}
-	if t.opts.Raft.IsRemovedID(from) {
-		writeRefusal(w, http.StatusGone, bodyRemoved)
-		return
-	}
-	to, err := strconv.ParseUint(r.Header.Get(HeaderTo), 10, 64)
-	if err != nil || to != t.opts.ID {
-		w.Header().Set("Connection", "close")
-		http.Error(w, "stream is not addressed to this member", http.StatusBadRequest)
-		return
-	}
 
 	// Answer before reading, so the sender knows the stream is accepted.
 	w.Header().Set("Content-Type", "application/octet-stream")

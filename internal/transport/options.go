@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -19,6 +20,20 @@ type Raft interface {
 	// ReportUnreachable tells raft that id could not be reached. It may be
 	// called from Send's caller and must not block.
 	ReportUnreachable(id uint64)
+	// ReportSnapshot is told whether a snapshot sent to id was installed.
+	ReportSnapshot(id uint64, ok bool)
+}
+
+// Snapshotter moves the state behind a MsgSnap: raft's snapshot message
+// carries only metadata, the state follows it on the same request.
+type Snapshotter interface {
+	// OpenSnapshot captures the current state. meta describes exactly that
+	// state and replaces the message's metadata; write streams it; release
+	// frees it and must be called once, whatever happened.
+	OpenSnapshot() (meta raftpb.SnapshotMetadata, write func(io.Writer) error, release func(), err error)
+	// ReceiveSnapshot stages the state read from r, which m's metadata
+	// describes, and then hands m to raft. An error refuses the snapshot.
+	ReceiveSnapshot(ctx context.Context, m raftpb.Message, r io.Reader) error
 }
 
 // Options configures a Transport.
@@ -45,6 +60,9 @@ type Options struct {
 	// this member was removed from the cluster. It is called from a peer's
 	// goroutine and must not block.
 	OnRemoved func()
+	// Snapshots produces and consumes the state behind MsgSnap messages.
+	// Nil: snapshots cannot be sent (each is reported failed) or received.
+	Snapshots Snapshotter
 	// HTTPClient, if set, is used for outgoing streams (e.g. for TLS). It
 	// must speak HTTP/1.1 and must not set Client.Timeout, which would cut
 	// long-lived streams. Default: a private client built from DialTimeout.

@@ -34,6 +34,8 @@ type Transport struct {
 
 	// handlers counts running Handler calls; Stop waits for them.
 	handlers sync.WaitGroup
+	// snapshots counts snapshots being sent; Stop waits for them.
+	snapshots sync.WaitGroup
 
 	mu struct {
 		sync.RWMutex
@@ -168,6 +170,7 @@ func (t *Transport) Stop() {
 	for _, p := range peers {
 		p.stop()
 	}
+	t.snapshots.Wait()
 	t.handlers.Wait()
 	if t.ownClient != nil {
 		t.ownClient.CloseIdleConnections()

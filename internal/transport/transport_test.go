@@ -26,10 +26,11 @@ type fakeRaft struct {
 	got         map[uint64][]raftpb.Message // by sender
 	unreachable map[uint64]int
 	removed     map[uint64]bool
+	snapReports map[uint64][]bool
 }
 
 func newFakeRaft() *fakeRaft {
-	return &fakeRaft{got: map[uint64][]raftpb.Message{}, unreachable: map[uint64]int{}, removed: map[uint64]bool{}}
+	return &fakeRaft{got: map[uint64][]raftpb.Message{}, unreachable: map[uint64]int{}, removed: map[uint64]bool{}, snapReports: map[uint64][]bool{}}
 }
 
 func (r *fakeRaft) Process(_ context.Context, m raftpb.Message) error {
@@ -49,6 +50,18 @@ func (r *fakeRaft) ReportUnreachable(id uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.unreachable[id]++
+}
+
+func (r *fakeRaft) ReportSnapshot(id uint64, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.snapReports[id] = append(r.snapReports[id], ok)
+}
+
+func (r *fakeRaft) snapshotReports(id uint64) []bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bool(nil), r.snapReports[id]...)
 }
 
 func (r *fakeRaft) received(from uint64) []raftpb.Message {
@@ -87,6 +100,7 @@ type memberOpts struct {
 	logger    *zap.Logger
 	listener  net.Listener // nil: any loopback port
 	noServer  bool
+	snapshots Snapshotter
 }
 
 func newMember(t *testing.T, id uint64, o memberOpts) *member {
@@ -95,14 +109,14 @@ func newMember(t *testing.T, id uint64, o memberOpts) *member {
 		o.cluster = 0xc1
 	}
 	m := &member{id: id, raft: newFakeRaft()}
-	tr, err := New(Options{ID: id, ClusterID: func() uint64 { return o.cluster }, Raft: m.raft, QueueSize: o.queueSize, Logger: o.logger})
+	tr, err := New(Options{ID: id, ClusterID: func() uint64 { return o.cluster }, Raft: m.raft, QueueSize: o.queueSize, Logger: o.logger, Snapshots: o.snapshots})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.tr = tr
 	if !o.noServer {
 		mux := http.NewServeMux()
-		mux.Handle(StreamPath, tr.Handler())
+		mux.Handle("/", tr.Handler())
 		if o.listener != nil {
 			m.srv = httptest.NewUnstartedServer(mux)
 			m.srv.Listener = o.listener

@@ -245,3 +245,90 @@ func TestClusterMoveLeader(t *testing.T) {
 		t.Fatalf("no new leader after the leader stopped: %d", now)
 	}
 }
+
+// TestClusterSnapshotCatchUp stops a follower, writes far more entries than
+// the leader keeps (--snapshot-count 100, --snapshot-catchup-entries 20),
+// with leases, deletes and a compaction among them, restarts the follower
+// and checks that it caught up by snapshot to exactly the others' state,
+// then keeps up with new writes and watches.
+func TestClusterSnapshotCatchUp(t *testing.T) {
+	c := framework.StartCluster(t, 3, framework.MemberConfig{Args: []string{"--snapshot-count=100", "--snapshot-catchup-entries=20"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	lagging := c.Members[2]
+	if err := lagging.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	cli := framework.NewClient(t, []string{c.Members[0].Endpoint(), c.Members[1].Endpoint()})
+	lease, err := cli.Grant(ctx, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 600; i++ {
+		var opts []clientv3.OpOption
+		if i%10 == 0 {
+			opts = append(opts, clientv3.WithLease(lease.ID))
+		}
+		if _, err := cli.Put(ctx, fmt.Sprintf("k/%04d", i%300), fmt.Sprintf("v%d", i), opts...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cli.Delete(ctx, "k/01", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	last, err := cli.Put(ctx, "last", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Compact(ctx, last.Header.Revision-100); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := lagging.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := lagging.WaitReadyTimeout(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(lagging.Log(), "installed snapshot from the leader") {
+		t.Fatalf("the follower did not catch up by snapshot:\n%s", lagging.LogTail(30))
+	}
+	lcli := lagging.Client(t)
+	// Same state: HashKV at the same revision on every member.
+	rev := last.Header.Revision
+	var hashes []uint32
+	for _, m := range c.Members {
+		h, err := m.Client(t).HashKV(ctx, m.Endpoint(), rev)
+		if err != nil {
+			t.Fatalf("HashKV on %s: %v", m.Name(), err)
+		}
+		hashes = append(hashes, h.Hash)
+	}
+	if hashes[0] != hashes[1] || hashes[1] != hashes[2] {
+		t.Fatalf("HashKV at %d differs after catch-up: %x", rev, hashes)
+	}
+	ttl, err := lcli.TimeToLive(ctx, lease.ID, clientv3.WithAttachedKeys())
+	if err != nil || len(ttl.Keys) != 20 {
+		t.Fatalf("lease through the caught-up member: %d keys, %v", len(ttl.Keys), err)
+	}
+	if _, err := lcli.Get(ctx, "k/0000", clientv3.WithRev(rev-150)); err == nil || !strings.Contains(err.Error(), "compacted") {
+		t.Fatalf("read below the compaction on the caught-up member: %v", err)
+	}
+	// It keeps up afterwards, and its watchers see new writes.
+	wch := lcli.Watch(ctx, "after/", clientv3.WithPrefix())
+	if _, err := cli.Put(ctx, "after/1", "y"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case wr := <-wch:
+		if len(wr.Events) != 1 || string(wr.Events[0].Kv.Key) != "after/1" {
+			t.Fatalf("watch on the caught-up member: %+v", wr)
+		}
+	case <-ctx.Done():
+		t.Fatal("no watch event on the caught-up member")
+	}
+	resp, err := lcli.Get(ctx, "k/", clientv3.WithPrefix(), clientv3.WithCountOnly(), clientv3.WithSerializable())
+	if err != nil || resp.Count != 200 {
+		t.Fatalf("serializable count on the caught-up member: %v, %v", resp, err)
+	}
+}
