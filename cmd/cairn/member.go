@@ -20,6 +20,7 @@ import (
 	"github.com/cairn-db/cairn/internal/membership"
 	"github.com/cairn-db/cairn/internal/raftnode"
 	"github.com/cairn-db/cairn/internal/server"
+	"github.com/cairn-db/cairn/internal/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/soheilhy/cmux"
@@ -130,6 +131,7 @@ func runMember(cfg *config.Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(raftnode.Collectors()...)
+	reg.MustRegister(transport.Collectors()...)
 	if err := httpapi.RegisterMetrics(reg, srv); err != nil {
 		srv.Stop()
 		return err

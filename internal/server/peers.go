@@ -78,6 +78,7 @@ func (s *Server) PeerHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(transport.StreamPath, s.peers.Handler())
 	mux.Handle(transport.SnapshotPath, s.peers.Handler())
+	mux.Handle(transport.ProbePath, s.peers.Handler())
 	mux.HandleFunc(leaseRenewPath, s.leaseHandler)
 	mux.HandleFunc(leaseTTLPath, s.leaseHandler)
 	mux.HandleFunc(promotePath, s.promoteHandler)

@@ -37,6 +37,7 @@ func (s *Server) propose(ctx context.Context, req *pb.InternalRaftRequest) (resu
 	defer cancel()
 	if err := s.node.Propose(ctx, req.ID, data); err != nil {
 		s.waits.cancel(req.ID)
+		s.proposalsFailed.Add(1)
 		return result{}, s.proposeErr(ctx, err)
 	}
 	leaderChanged := s.leaderChangedNotify()
@@ -45,10 +46,12 @@ func (s *Server) propose(ctx context.Context, req *pb.InternalRaftRequest) (resu
 		return r, r.err
 	case <-ctx.Done():
 		s.waits.cancel(req.ID)
+		s.proposalsFailed.Add(1)
 		return result{}, s.proposeErr(ctx, ctx.Err())
 	case <-leaderChanged:
 		// The entry may still commit; etcd reports the ambiguity the same way.
 		s.waits.cancel(req.ID)
+		s.proposalsFailed.Add(1)
 		return result{}, ErrLeaderChanged
 	case <-s.stopc:
 		return result{}, ErrStopped
@@ -69,3 +72,10 @@ func (s *Server) proposeErr(ctx context.Context, err error) error {
 	}
 	return err
 }
+
+// PendingProposals is the number of proposals waiting to be applied.
+func (s *Server) PendingProposals() int64 { return s.waits.pending.Load() }
+
+// FailedProposals is the number of proposals that failed to commit or whose
+// outcome their proposer stopped waiting for.
+func (s *Server) FailedProposals() uint64 { return s.proposalsFailed.Load() }

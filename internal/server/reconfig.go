@@ -129,6 +129,7 @@ func (s *Server) configure(ctx context.Context, typ raftpb.ConfChangeType, id ui
 	defer cancel()
 	if err := s.node.ProposeConfChange(ctx, cc); err != nil {
 		s.waits.cancel(cc.ID)
+		s.proposalsFailed.Add(1)
 		return nil, s.proposeErr(ctx, err)
 	}
 	select {
@@ -141,6 +142,7 @@ func (s *Server) configure(ctx context.Context, typ raftpb.ConfChangeType, id ui
 		// raft drops a conf change proposed while another is pending; the
 		// caller sees a timeout, as with etcd.
 		s.waits.cancel(cc.ID)
+		s.proposalsFailed.Add(1)
 		return nil, s.proposeErr(ctx, ctx.Err())
 	case <-s.stopc:
 		return nil, ErrStopped

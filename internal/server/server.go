@@ -58,6 +58,8 @@ type Server struct {
 	appliedIndex  atomic.Uint64
 	lead          atomic.Uint64
 	leaderChanges atomic.Uint64
+	// proposalsFailed counts proposals that did not commit in time.
+	proposalsFailed atomic.Uint64
 	// leaderChanged is closed and replaced on every leader change, so
 	// waiters can give up early (etcd's "leader changed").
 	leaderChangedMu sync.Mutex
@@ -407,6 +409,7 @@ func (s *Server) leaderChangedNotify() <-chan struct{} {
 }
 
 func (s *Server) onDropped(ids []uint64) {
+	s.proposalsFailed.Add(uint64(len(ids)))
 	for _, id := range ids {
 		s.waits.trigger(id, result{err: ErrNoLeader})
 	}

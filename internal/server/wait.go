@@ -3,6 +3,7 @@ package server
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // result is what apply hands back to a waiting proposer.
@@ -16,6 +17,7 @@ type result struct {
 // waitRegistry maps request IDs to the channels their proposers wait on.
 // It is sharded so concurrent proposers do not contend on one lock.
 type waitRegistry struct {
+	pending atomic.Int64 // registered and not yet triggered or cancelled
 	shards [16]struct {
 		mu sync.Mutex
 		m  map[uint64]chan result // protected by mu
@@ -34,6 +36,9 @@ func (w *waitRegistry) register(id uint64) <-chan result {
 	sh := &w.shards[id%uint64(len(w.shards))]
 	ch := make(chan result, 1)
 	sh.mu.Lock()
+	if _, dup := sh.m[id]; !dup {
+		w.pending.Add(1)
+	}
 	sh.m[id] = ch
 	sh.mu.Unlock()
 	return ch
@@ -47,6 +52,7 @@ func (w *waitRegistry) trigger(id uint64, r result) {
 	delete(sh.m, id)
 	sh.mu.Unlock()
 	if ok {
+		w.pending.Add(-1)
 		ch <- r
 	}
 }
@@ -54,7 +60,10 @@ func (w *waitRegistry) trigger(id uint64, r result) {
 func (w *waitRegistry) cancel(id uint64) {
 	sh := &w.shards[id%uint64(len(w.shards))]
 	sh.mu.Lock()
-	delete(sh.m, id)
+	if _, ok := sh.m[id]; ok {
+		delete(sh.m, id)
+		w.pending.Add(-1)
+	}
 	sh.mu.Unlock()
 }
 

@@ -18,11 +18,12 @@ const (
 	bodyRemoved         = "the member has been permanently removed from the cluster"
 )
 
-// Handler returns the handler for StreamPath and SnapshotPath.
+// Handler returns the handler for StreamPath, SnapshotPath and ProbePath.
 func (t *Transport) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(StreamPath, t.serveStream)
 	mux.HandleFunc(SnapshotPath, t.serveSnapshot)
+	mux.HandleFunc(ProbePath, serveProbe)
 	return mux
 }
 

@@ -47,6 +47,8 @@ type peer struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run returns
+	// probeDone is closed when probe returns.
+	probeDone chan struct{}
 
 	mu struct {
 		sync.Mutex
@@ -62,6 +64,8 @@ func newPeer(t *Transport, id uint64, urls []string) *peer {
 		lg:    t.lg.With(zap.String("remote-peer-id", idString(id))),
 		queue: make(chan raftpb.Message, t.opts.QueueSize),
 		done:  make(chan struct{}),
+
+		probeDone: make(chan struct{}),
 	}
 	p.ctx, p.cancel = context.WithCancel(t.ctx)
 	p.setURLs(urls)
@@ -87,9 +91,20 @@ func (p *peer) nextURL() string {
 	return u
 }
 
+// currentURL returns the URL the next stream will use, without moving on.
+func (p *peer) currentURL() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.mu.urls) == 0 {
+		return ""
+	}
+	return p.mu.urls[p.mu.next%len(p.mu.urls)]
+}
+
 func (p *peer) stop() {
 	p.cancel()
 	<-p.done
+	<-p.probeDone
 }
 
 // run dials, streams until the stream breaks, and redials with backoff

@@ -87,6 +87,7 @@ func (t *Transport) AddPeer(id uint64, urls []string) {
 	p := newPeer(t, id, urls)
 	t.mu.peers[id] = p
 	go p.run()
+	go p.probe()
 }
 
 // UpdatePeer replaces the URLs of a known peer; the current stream is kept

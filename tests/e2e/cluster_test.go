@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +332,92 @@ func TestClusterSnapshotCatchUp(t *testing.T) {
 	resp, err := lcli.Get(ctx, "k/", clientv3.WithPrefix(), clientv3.WithCountOnly(), clientv3.WithSerializable())
 	if err != nil || resp.Count != 200 {
 		t.Fatalf("serializable count on the caught-up member: %v, %v", resp, err)
+	}
+}
+
+// httpGet fetches url and returns the status code and body.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	hc := &http.Client{Timeout: 5 * time.Second}
+	resp, err := hc.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestClusterMetricsAndHealth checks the clustering metrics under etcd's
+// names, and that /health turns unhealthy (503) when the member loses its
+// leader, then healthy again when quorum returns.
+func TestClusterMetricsAndHealth(t *testing.T) {
+	c := framework.StartCluster(t, 3, framework.MemberConfig{})
+	m0 := c.Members[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := m0.Client(t).Put(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	ml, err := m0.Client(t).MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, m := range ml.Members {
+		if m.Name != m0.Name() {
+			want = append(want, fmt.Sprintf(`etcd_network_peer_round_trip_time_seconds_count{To="%x"}`, m.ID))
+		}
+	}
+	want = append(want, "etcd_server_has_leader 1", "etcd_server_proposals_pending ",
+		"etcd_server_proposals_failed_total ", "etcd_server_proposals_committed_total ",
+		"etcd_server_proposals_applied_total ", "etcd_server_leader_changes_seen_total ")
+	var body string
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		_, body = httpGet(t, m0.ClientURL()+"/metrics")
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q", missing)
+		}
+	}
+
+	if code, body := httpGet(t, m0.ClientURL()+"/health"); code != http.StatusOK || !strings.Contains(body, `"health":"true"`) {
+		t.Fatalf("/health with quorum: %d %s", code, body)
+	}
+	for _, m := range c.Members[1:] {
+		if err := m.Kill9(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		code, _ := httpGet(t, m0.ClientURL()+"/health")
+		_, metrics := httpGet(t, m0.ClientURL()+"/metrics")
+		if code == http.StatusServiceUnavailable && strings.Contains(metrics, "etcd_server_has_leader 0") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/health stayed %d without quorum", code)
+		}
+	}
+	for _, m := range c.Members[1:] {
+		if err := m.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if code, _ := httpGet(t, m0.ClientURL()+"/health"); code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/health did not recover with quorum back")
+		}
 	}
 }
