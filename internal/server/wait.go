@@ -18,7 +18,7 @@ type result struct {
 // It is sharded so concurrent proposers do not contend on one lock.
 type waitRegistry struct {
 	pending atomic.Int64 // registered and not yet triggered or cancelled
-	shards [16]struct {
+	shards  [16]struct {
 		mu sync.Mutex
 		m  map[uint64]chan result // protected by mu
 	}
