@@ -19,9 +19,17 @@ import (
 type testCluster struct {
 	members []*Server
 	servers []*http.Server
+	addrs   []string // peer listener addresses, to restart a member on
 }
 
 func startTestCluster(t *testing.T, n int) *testCluster {
+	t.Helper()
+	return startTestClusterWith(t, n, nil)
+}
+
+// startTestClusterWith is startTestCluster with each member's options
+// adjusted by tune (nil: unchanged).
+func startTestClusterWith(t *testing.T, n int, tune func(*Options)) *testCluster {
 	t.Helper()
 	var (
 		lns []net.Listener
@@ -40,6 +48,9 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 		o := testOptions(t, t.TempDir())
 		o.Name, o.InitialMembers, o.Self = all[i].Name, all, all[i]
 		o.ClientURLs = []string{fmt.Sprintf("http://127.0.0.1:%d", 40000+i)}
+		if tune != nil {
+			tune(&o)
+		}
 		s, err := New(o)
 		if err != nil {
 			t.Fatal(err)
@@ -51,6 +62,7 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 		go hs.Serve(lns[i])
 		c.members = append(c.members, s)
 		c.servers = append(c.servers, hs)
+		c.addrs = append(c.addrs, lns[i].Addr().String())
 	}
 	t.Cleanup(func() {
 		for i := range c.members {

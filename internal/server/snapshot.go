@@ -27,6 +27,11 @@ import (
 // state and, by its range deletion, removes keySnapshotPending in the same
 // step. A restart that finds keySnapshotPending ingests again.
 
+// testHookSnapshotCommitted, when set by a test, runs between committing
+// the install record and the ingest; an error stops the install there, as
+// a crash would.
+var testHookSnapshotCommitted func() error
+
 // keySnapshotPending names the SST of an install that has not finished.
 var keySnapshotPending = []byte{storage.PrefixApply, 'p'}
 
@@ -102,6 +107,11 @@ func (s *Server) ApplySnapshot(snap raftpb.Snapshot, stageRaft func(b *storage.B
 	}
 	if err := s.db.Commit(b, storage.Sync); err != nil {
 		return err
+	}
+	if testHookSnapshotCommitted != nil {
+		if err := testHookSnapshotCommitted(); err != nil {
+			return err
+		}
 	}
 	if err := s.ingestSnapshot(path); err != nil {
 		return err
