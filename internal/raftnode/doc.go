@@ -4,11 +4,14 @@
 //
 // The Ready loop is an ordered list, and each step keeps an invariant:
 //
+//  0. Install (followers, rarely): a snapshot from the leader goes to
+//     Applier.ApplySnapshot before anything else of the Ready; the
+//     LogStore's reset is staged in the applier's install batch.
 //  1. Send (leader only): a leader may send appends to followers before its
 //     own write is durable (raft thesis §10.2.1); it counts itself towards a
 //     quorum only after step 2.
-//  2. Persist: new entries, hard state and any snapshot go to pebble in one
-//     batch, synced when raft says MustSync. Nothing is acknowledged before.
+//  2. Persist: new entries and hard state go to pebble in one batch, synced
+//     when raft says MustSync. Nothing is acknowledged before.
 //  3. Send (followers): their acknowledgements leave only after step 2.
 //  4. Apply: committed entries go to the Applier in log order, synchronously;
 //     the applier writes the applied index in the same batch as the state.
@@ -23,5 +26,9 @@
 //  3. Propose, ProposeConfChange, ReadIndex, Step and TransferLeader may be
 //     called from any goroutine; they hand work to the loop through channels
 //     and never block on raft itself beyond the channel send.
-//  4. Stop ends the loop; no callback runs after Stop returns.
+//  4. A MsgSnap is not sent inline: it goes to Transport.SendSnapshot, which
+//     streams the state and reports back through ReportSnapshot. The
+//     LogStore's snapshots carry only metadata; the state lives beside the
+//     log in the same DB.
+//  5. Stop ends the loop; no callback runs after Stop returns.
 package raftnode

@@ -13,6 +13,18 @@
 // first waits for a ReadIndex round (concurrent reads share one round) and
 // for the applied index to reach it.
 //
+// Membership: AddMember, RemoveMember, UpdateMember and PromoteMember
+// propose v1 conf changes (as etcd does) and wait for them like requests.
+// Every member checks a change against the same member list when it
+// applies it; a refused change is applied to raft as a no-op, so raft and
+// membership never disagree. Promotion runs on the leader (a follower
+// forwards it over the peer port). A member that applies its own removal,
+// or is refused with 410 by a peer, stops with ErrRemoved.
+//
+// Snapshots (snapshot.go): the member is the transport's Snapshotter. It
+// exports its state keyspaces from a pebble snapshot at its applied index,
+// and installs a received one crash-safely (see the comment there).
+//
 // Callers: New, then Start; use the operations; Stop. Nothing in this
 // package knows about gRPC or HTTP; errors are this package's or its
 // dependencies' sentinels, mapped to rpctypes by the API layer.

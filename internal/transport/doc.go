@@ -20,7 +20,8 @@
 // Callers:
 //
 //  1. Build a Transport with New; mount Handler on the peer listener at
-//     /raft/stream, next to /members and /version.
+//     StreamPath, SnapshotPath and ProbePath, next to /members and
+//     /version.
 //  2. Tell it the peer set with AddPeer, UpdatePeer and RemovePeer (the
 //     membership apply step does this).
 //  3. Hand outgoing messages to Send. Send never blocks: each peer has a
@@ -35,6 +36,18 @@
 //     started, and for every running Handler call; no Raft method is called
 //     after Stop returns.
 //
-// MsgSnap travels like any other message for now; streaming snapshot data
-// separately is not implemented yet.
+// Snapshots: SendSnapshot posts to <peerURL>/raft/snapshot, with the same
+// headers and admission checks as a stream: one frame holding the MsgSnap,
+// whose metadata Options.Snapshots rewrites to describe exactly the state
+// that follows, then that state in the Snapshotter's format. The receiver
+// hands both to Snapshotter.ReceiveSnapshot and answers 200 only once the
+// snapshot is staged and stepped into raft; the sender then reports the
+// outcome through Raft.ReportSnapshot.
+//
+// Probes: every peer's /raft/probing is fetched every 5 s to record
+// etcd_network_peer_round_trip_time_seconds{To}.
+//
+// RemovePeer also cuts the inbound streams from that member, so a removed
+// member's next connection attempt is refused with 410 and it learns it
+// was removed (Options.OnRemoved on its side).
 package transport
