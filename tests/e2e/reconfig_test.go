@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -295,5 +297,43 @@ func TestReconfigLearner(t *testing.T) {
 	}
 	if perr != nil {
 		t.Fatalf("put with one of four down: %v", perr)
+	}
+}
+
+// TestAlreadyBootstrapped: a member whose data dir was wiped, started
+// again with the same "new" bootstrap flags while its cluster runs, must
+// not found a second cluster under its old identity.
+func TestAlreadyBootstrapped(t *testing.T) {
+	c := framework.StartCluster(t, 3, framework.MemberConfig{})
+	m := c.Members[2]
+	if err := m.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(m.DataDir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := m.Wait(ctx)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v\n%s", err, m.LogTail(10))
+	}
+	ml, lerr := c.Members[0].Client(t).MemberList(ctx)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	var id uint64
+	for _, mm := range ml.Members {
+		if mm.Name == m.Name() {
+			id = mm.ID
+		}
+	}
+	want := fmt.Sprintf("cairn: member %x has already been bootstrapped", id)
+	if !strings.Contains(m.LogTail(5), want) {
+		t.Fatalf("want %q in:\n%s", want, m.LogTail(10))
 	}
 }
