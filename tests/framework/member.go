@@ -27,6 +27,12 @@ type MemberConfig struct {
 	// ClientPort and PeerPort are the 127.0.0.1 ports of the client and
 	// peer URLs. Default: FreePort.
 	ClientPort, PeerPort int
+	// AdvertisePeerPort, when set, is the 127.0.0.1 port the member
+	// advertises to its peers (--initial-advertise-peer-urls and the default
+	// InitialCluster) while it still listens on PeerPort: a proxy listening
+	// on AdvertisePeerPort and forwarding to PeerPort then carries every
+	// connection other members open to it. Default 0: advertise PeerPort.
+	AdvertisePeerPort int
 	// Token is --initial-cluster-token. Default "cairn-e2e".
 	Token string
 	// InitialCluster is --initial-cluster. Default "<Name>=<peer URL>".
@@ -76,7 +82,7 @@ func (c *MemberConfig) ensureDefaults(t testing.TB) {
 		c.Token = DefaultToken
 	}
 	if c.InitialCluster == "" {
-		c.InitialCluster = c.Name + "=" + loopbackURL(c.PeerPort)
+		c.InitialCluster = c.Name + "=" + loopbackURL(c.advertisePeerPort())
 	}
 	if c.ClusterState == "" {
 		c.ClusterState = "new"
@@ -87,6 +93,14 @@ func (c *MemberConfig) ensureDefaults(t testing.TB) {
 	if c.StopTimeout == 0 {
 		c.StopTimeout = DefaultStopTimeout
 	}
+}
+
+// advertisePeerPort returns AdvertisePeerPort, or PeerPort when it is 0.
+func (c *MemberConfig) advertisePeerPort() int {
+	if c.AdvertisePeerPort != 0 {
+		return c.AdvertisePeerPort
+	}
+	return c.PeerPort
 }
 
 func loopbackURL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
@@ -135,7 +149,7 @@ func NewMember(t testing.TB, cfg MemberConfig) *Member {
 		"--listen-client-urls", m.ClientURL(),
 		"--advertise-client-urls", m.ClientURL(),
 		"--listen-peer-urls", m.PeerURL(),
-		"--initial-advertise-peer-urls", m.PeerURL(),
+		"--initial-advertise-peer-urls", m.AdvertisePeerURL(),
 		"--initial-cluster", cfg.InitialCluster,
 		"--initial-cluster-token", cfg.Token,
 		"--initial-cluster-state", cfg.ClusterState,
@@ -187,8 +201,14 @@ func (m *Member) DataDir() string { return filepath.Join(m.cfg.Dir, m.cfg.Name+"
 // ClientURL returns the client URL, http://127.0.0.1:<client port>.
 func (m *Member) ClientURL() string { return loopbackURL(m.cfg.ClientPort) }
 
-// PeerURL returns the peer URL, http://127.0.0.1:<peer port>.
+// PeerURL returns the peer URL the member listens on,
+// http://127.0.0.1:<peer port>.
 func (m *Member) PeerURL() string { return loopbackURL(m.cfg.PeerPort) }
+
+// AdvertisePeerURL returns the peer URL the member advertises,
+// http://127.0.0.1:<advertise peer port>; it is PeerURL unless
+// AdvertisePeerPort is set.
+func (m *Member) AdvertisePeerURL() string { return loopbackURL(m.cfg.advertisePeerPort()) }
 
 // Endpoint returns the client endpoint as clients take it, 127.0.0.1:<port>.
 func (m *Member) Endpoint() string { return "127.0.0.1:" + strconv.Itoa(m.cfg.ClientPort) }
