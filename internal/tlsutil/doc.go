@@ -59,8 +59,9 @@
 //     SkipClientSANVerify. This needs the remote address, so it lives in the
 //     listener; a ServerConfig used without NewListener skips it.
 //   - The minimum version is TLS 1.2 unless set; cipher suites cannot be
-//     combined with a TLS 1.3 minimum. Unlike etcd, cipher suites Go marks
-//     insecure are refused.
+//     combined with a TLS 1.3 minimum. Cipher suites Go marks insecure are
+//     accepted, as etcd accepts them; InsecureCipherSuites names them so
+//     the caller can warn.
 //   - ServerConfig offers ALPN "h2" and "http/1.1", so gRPC clients, which
 //     insist on h2, and HTTP/1 clients share the port.
 //
