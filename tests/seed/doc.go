@@ -4,8 +4,11 @@
 //
 // The package has no non-test code. Its contract:
 //
-//  1. The guide is read from ../shared/guide/clustering-guide.md relative
-//     to the module root (env CAIRN_GUIDE names another file). Commands are
+//  1. The commands come from testdata/guide-commands.md, the guide's
+//     headings and code blocks kept in the repository so a bare checkout
+//     (CI) runs them; TestGuideExtractCurrent proves it identical to the
+//     guide at ../shared/guide/clustering-guide.md (env CAIRN_GUIDE) when
+//     that file is present, and -update regenerates it. Commands are
 //     the fenced blocks that start with "$ etcd": the three before the
 //     section's first subsection, and one under each heading of the
 //     error-case subsection, whose remaining lines are the expected output
@@ -13,7 +16,7 @@
 //     a shell would (prompt dropped, backslash-newline joined, quotes
 //     honoured); a block that needs more of a shell than that is a test
 //     failure, not a guess. Only argv[0], "etcd", is replaced, by the
-//     binary's path. A missing guide skips the tests with its path.
+//     binary's path.
 //  2. The network is what the guide assumes: each host address of the
 //     commands (10.0.1.10, .11, .12, and .13 for the third error case) is
 //     carried by a network namespace of its own, on a veth plugged into a

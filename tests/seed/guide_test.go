@@ -1,7 +1,6 @@
 package seed
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -46,23 +45,20 @@ type guide struct {
 	cases  []guideCase    // the error cases, in the guide's order
 }
 
-// loadGuide reads and parses the guide, skipping the test when the file is
-// not there and failing it when the file does not have the expected shape.
+// loadGuide reads and parses the guide's commands from the repository's
+// extract of it (see extract_test.go), which TestGuideExtractCurrent keeps
+// identical to the guide's code blocks.
 func loadGuide(t testing.TB) *guide {
 	t.Helper()
-	path := sharedPath(t, envGuide, "guide", "clustering-guide.md")
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("the clustering guide is not at %s (set %s to its path)", path, envGuide)
-	}
+	data, err := os.ReadFile(filepath.FromSlash(extractPath))
 	if err != nil {
 		t.Fatal(err)
 	}
 	g, err := parseGuide(string(data))
 	if err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: %v", extractPath, err)
 	}
-	g.path = path
+	g.path = extractPath
 	return g
 }
 
