@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"time"
@@ -22,9 +23,9 @@ const alreadyBootstrappedTimeout = time.Second
 // bootstrapMember decides, for an empty data dir, which cluster this member
 // founds or joins: the founding members and this member for a new cluster,
 // or this member, the current members and the cluster ID for a join.
-func bootstrapMember(cfg *config.Config, clusterMap map[string][]string) (members []*membership.Member, self *membership.Member, joinClusterID uint64, err error) {
+func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS *tls.Config) (members []*membership.Member, self *membership.Member, joinClusterID uint64, err error) {
 	advertise := urlStrings(cfg.AdvertisePeerURLs)
-	client := &http.Client{Timeout: remoteTimeout}
+	client := &http.Client{Timeout: remoteTimeout, Transport: &http.Transport{TLSClientConfig: peerTLS}}
 	if cfg.InitialClusterState == "existing" {
 		ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
 		defer cancel()

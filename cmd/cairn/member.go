@@ -27,6 +27,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/test/bufconn"
 )
 
 func urlStrings(us []url.URL) []string {
@@ -51,6 +52,10 @@ func runMember(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	sec, err := setupTLS(cfg, lg)
+	if err != nil {
+		return err
+	}
 	var (
 		members       []*membership.Member
 		self          *membership.Member
@@ -59,7 +64,7 @@ func runMember(cfg *config.Config) error {
 	if dataDirHasMember(cfg.DataDir) {
 		// A restarted member: bootstrap flags are ignored.
 		self = &membership.Member{Name: cfg.Name}
-	} else if members, self, joinClusterID, err = bootstrapMember(cfg, clusterMap); err != nil {
+	} else if members, self, joinClusterID, err = bootstrapMember(cfg, clusterMap, sec.peerDial); err != nil {
 		return err
 	}
 
@@ -80,17 +85,17 @@ func runMember(cfg *config.Config) error {
 	// Listeners are closed on every way out; closing one that an HTTP
 	// server already closed is harmless.
 	lo := listenOptions{reusePort: cfg.SocketReusePort, reuseAddress: cfg.SocketReuseAddress}
-	clientLns, err := listenAll(cfg.ListenClientURLs, lo)
+	clientLns, err := listenAll(cfg.ListenClientURLs, lo, sec.client)
 	if err != nil {
 		return err
 	}
 	defer closeAll(clientLns)
-	peerLns, err := listenAll(cfg.ListenPeerURLs, lo)
+	peerLns, err := listenAll(cfg.ListenPeerURLs, lo, sec.peer)
 	if err != nil {
 		return err
 	}
 	defer closeAll(peerLns)
-	metricsLns, err := listenAll(cfg.ListenMetricsURLs, lo)
+	metricsLns, err := listenAll(cfg.ListenMetricsURLs, lo, sec.client)
 	if err != nil {
 		return err
 	}
@@ -103,6 +108,7 @@ func runMember(cfg *config.Config) error {
 		InitialMembers:              members,
 		Self:                        self,
 		JoinClusterID:               joinClusterID,
+		PeerTLS:                     sec.peerDial,
 		StrictReconfigCheck:         cfg.StrictReconfigCheck,
 		MaxLearners:                 cfg.MaxLearners,
 		ClientURLs:                  urlStrings(cfg.AdvertiseClientURLs),
@@ -174,19 +180,30 @@ func runMember(cfg *config.Config) error {
 		Logger:               lg,
 	})
 	httpHandler := httpapi.Handler(srv, httpapi.Options{EnablePprof: cfg.EnablePprof, Gatherer: reg})
-	for _, ln := range clientLns {
-		h := httpHandler
-		if cfg.EnableGRPCGateway {
-			// The /v3 JSON gateway calls this member's own gRPC server.
-			gw, gwClose, err := v3gateway.New(context.Background(), ln.Addr().String())
-			if err != nil {
-				srv.Stop()
-				return fmt.Errorf("grpc gateway: %w", err)
-			}
-			defer gwClose()
-			h = v3gateway.Route(gw, httpHandler)
+	clientHandler := httpHandler
+	if cfg.EnableGRPCGateway {
+		// The /v3 JSON gateway calls this member's gRPC server in process:
+		// the HTTP request already passed the client listener's TLS checks,
+		// so no second handshake (and no client certificate of the
+		// member's own) is needed.
+		gwLn := bufconn.Listen(1 << 20)
+		go gs.Serve(gwLn)
+		gw, gwClose, err := v3gateway.New(context.Background(), "passthrough:///cairn-self",
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return gwLn.DialContext(ctx) }))
+		if err != nil {
+			srv.Stop()
+			return fmt.Errorf("grpc gateway: %w", err)
 		}
-		httpServers = append(httpServers, serveClient(lg, ln, gs, h))
+		defer gwClose()
+		clientHandler = v3gateway.Route(gw, httpHandler)
+	}
+	for i, ln := range clientLns {
+		h := clientHandler
+		if u := cfg.ListenClientURLs[i]; u.Scheme == "https" || u.Scheme == "unixs" {
+			httpServers = append(httpServers, serveClientTLS(ln, gs, h))
+		} else {
+			httpServers = append(httpServers, serveClient(lg, ln, gs, h))
+		}
 	}
 	for _, ln := range metricsLns {
 		hs := &http.Server{Handler: httpapi.MetricsHandler(srv, reg), ReadHeaderTimeout: 10 * time.Second}
@@ -250,6 +267,26 @@ func serveClient(lg *zap.Logger, ln net.Listener, gs *grpc.Server, h http.Handle
 			lg.Debug("cmux serve", zap.Error(err))
 		}
 	}()
+	return hs
+}
+
+// serveClientTLS serves gRPC and plain HTTP on one TLS listener through
+// one http.Server, split by request: on TLS, HTTP/2 is chosen by ALPN for
+// both gRPC and HTTP clients, so cmux cannot tell them apart without
+// answering for the HTTP/2 server, and handlers see the client's
+// certificate this way.
+func serveClientTLS(ln net.Listener, gs *grpc.Server, h http.Handler) *http.Server {
+	hs := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+				gs.ServeHTTP(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go hs.Serve(ln)
 	return hs
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +46,14 @@ var forwardedErrors = map[string]error{
 	"stopped":             ErrStopped,
 }
 
-var forwardClient = &http.Client{Timeout: 5 * time.Second}
+// newForwardClient returns the client for forwarded calls, secured like
+// the member's other peer connections.
+func newForwardClient(tlsCfg *tls.Config) *http.Client {
+	return &http.Client{
+		Timeout:   5 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 4, ForceAttemptHTTP2: false},
+	}
+}
 
 // forward sends req to the leader's peer path and decodes its answer.
 func (s *Server) forward(ctx context.Context, path string, req, resp proto.Message) error {
@@ -69,7 +77,7 @@ func (s *Server) forward(ctx context.Context, path string, req, resp proto.Messa
 		}
 		hreq.Header.Set(transport.HeaderClusterID, membership.FormatID(s.cluster.ID()))
 		hreq.Header.Set("Content-Type", "application/protobuf")
-		hresp, err := forwardClient.Do(hreq)
+		hresp, err := s.forwardClient.Do(hreq)
 		if err != nil {
 			lastErr = err
 			continue

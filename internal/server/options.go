@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"time"
 
@@ -57,6 +58,9 @@ type Options struct {
 	// WarningApplyDuration is --warning-apply-duration: an apply round
 	// slower than this is logged.
 	WarningApplyDuration time.Duration
+	// PeerTLS, when set, secures this member's connections to its peers
+	// (https peer URLs): raft streams, snapshots and forwarded calls.
+	PeerTLS *tls.Config
 	// StrictReconfigCheck is --strict-reconfig-check: refuse membership
 	// changes that would put quorum at risk.
 	StrictReconfigCheck bool

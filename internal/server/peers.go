@@ -42,6 +42,7 @@ func (s *Server) newPeers(members []*membership.Member) (*transport.Transport, e
 		ClusterID: s.cluster.ID,
 		Raft:      raftPeer{s},
 		Snapshots: s,
+		TLSConfig: s.opts.PeerTLS,
 		Logger:    s.lg.Named("transport"),
 		// A member still bootstrapping that reaches a running cluster with
 		// another ID was started with another member set: it stops, with

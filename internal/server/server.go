@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -66,6 +67,8 @@ type Server struct {
 	leaderChanged   chan struct{}
 
 	reads *readIndexer
+	// forwardClient carries calls forwarded to the leader's peer port.
+	forwardClient *http.Client
 
 	// failc closes when the member must stop on its own (raft died, or a
 	// bootstrapping member met another cluster); failErr says why.
@@ -217,6 +220,7 @@ func (s *Server) Start() error {
 		}
 	}
 	s.reqID = newIDGenerator(s.id, time.Now())
+	s.forwardClient = newForwardClient(s.opts.PeerTLS)
 	s.reads = newReadIndexer(s)
 	members := s.opts.InitialMembers
 	if !fresh {

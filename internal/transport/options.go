@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -63,6 +64,10 @@ type Options struct {
 	// Snapshots produces and consumes the state behind MsgSnap messages.
 	// Nil: snapshots cannot be sent (each is reported failed) or received.
 	Snapshots Snapshotter
+	// TLSConfig, if set, secures outgoing connections (https peer URLs)
+	// of the Transport's own client. Its NextProtos should offer only
+	// http/1.1: the streams are HTTP/1.1.
+	TLSConfig *tls.Config
 	// HTTPClient, if set, is used for outgoing streams (e.g. for TLS). It
 	// must speak HTTP/1.1 and must not set Client.Timeout, which would cut
 	// long-lived streams. Default: a private client built from DialTimeout.

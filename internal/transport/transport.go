@@ -61,6 +61,7 @@ func New(opts Options) (*Transport, error) {
 			DialContext:       (&net.Dialer{Timeout: opts.DialTimeout}).DialContext,
 			ForceAttemptHTTP2: false,
 			MaxIdleConns:      16,
+			TLSClientConfig:   opts.TLSConfig,
 		}
 		t.client = &http.Client{Transport: t.ownClient}
 	}

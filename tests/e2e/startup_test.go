@@ -216,7 +216,14 @@ func TestStartupBadInput(t *testing.T) {
 		{name: "advertised peer URL differs",
 			args:  append(urlFlags("infra0", pp), "--initial-cluster", "infra0="+loopback(pp2)),
 			exact: "error setting up initial cluster: infra0 has different advertised URLs in the cluster and advertised peer URLs list"},
-		{name: "not yet supported flag", args: []string{"--cert-file", "x"}, exact: "not supported yet: --cert-file"},
+		{name: "https without certificates",
+			args:  []string{"--listen-client-urls", "https://127.0.0.1:" + strconv.Itoa(cp), "--advertise-client-urls", "https://127.0.0.1:" + strconv.Itoa(cp)},
+			exact: "TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:" + strconv.Itoa(cp) + " with HTTPS scheme"},
+		{name: "missing certificate file",
+			args: []string{"--listen-peer-urls", "https://127.0.0.1:" + strconv.Itoa(pp), "--initial-advertise-peer-urls", "https://127.0.0.1:" + strconv.Itoa(pp),
+				"--initial-cluster", "default=https://127.0.0.1:" + strconv.Itoa(pp), "--peer-cert-file", "/nonexistent/peer.crt", "--peer-key-file", "/nonexistent/peer.key"},
+			contains: []string{"--peer-cert-file", "/nonexistent/peer.crt", "no such file"}},
+		{name: "not yet supported flag", args: []string{"--listen-client-http-urls", "http://127.0.0.1:2382"}, exact: "not supported yet: --listen-client-http-urls"},
 		{name: "gateway", args: []string{"gateway", "start"}, contains: []string{"not supported yet"}},
 	}
 	for _, tc := range cases {

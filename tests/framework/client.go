@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"crypto/tls"
 	"testing"
 	"time"
 
@@ -35,8 +36,18 @@ func NewClient(t testing.TB, endpoints []string, opts ...func(*clientv3.Config))
 	return cli
 }
 
-// Client returns a clientv3 client of this member, closed at cleanup.
+// Client returns a clientv3 client of this member (over TLS when its
+// client URL is https), closed at cleanup.
 func (m *Member) Client(t testing.TB, opts ...func(*clientv3.Config)) *clientv3.Client {
 	t.Helper()
-	return NewClient(t, []string{m.Endpoint()}, opts...)
+	return NewClient(t, []string{m.Endpoint()}, append([]func(*clientv3.Config){WithTLS(m.cfg.ClientTLS)}, opts...)...)
+}
+
+// WithTLS makes a client speak TLS with cfg; a nil cfg changes nothing.
+func WithTLS(cfg *tls.Config) func(*clientv3.Config) {
+	return func(c *clientv3.Config) {
+		if cfg != nil {
+			c.TLS = cfg.Clone()
+		}
+	}
 }

@@ -28,7 +28,11 @@ func StartCluster(t testing.TB, n int, tmpl MemberConfig) *Cluster {
 		c := tmpl
 		c.Name = fmt.Sprintf("m%d", i)
 		c.ClientPort, c.PeerPort = FreePort(t), FreePort(t)
-		initial = append(initial, c.Name+"="+loopbackURL(c.PeerPort))
+		scheme := c.PeerScheme
+		if scheme == "" {
+			scheme = "http"
+		}
+		initial = append(initial, c.Name+"="+schemeURL(scheme, c.PeerPort))
 		cfgs[i] = c
 	}
 	c := &Cluster{}
@@ -60,5 +64,5 @@ func (c *Cluster) Endpoints() []string {
 // Client returns a clientv3 client of all members, closed at cleanup.
 func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
-	return NewClient(t, c.Endpoints())
+	return NewClient(t, c.Endpoints(), WithTLS(c.Members[0].cfg.ClientTLS))
 }

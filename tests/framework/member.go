@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -47,6 +48,13 @@ type MemberConfig struct {
 	// ReadyTimeout bounds StartMember's and Restart's wait for readiness.
 	// Default 60s.
 	ReadyTimeout time.Duration
+	// ClientScheme and PeerScheme are the schemes of the client and peer
+	// URLs: "http" (default) or "https".
+	ClientScheme, PeerScheme string
+	// ClientTLS is how the framework's own clients (readiness probes,
+	// Client, NewClient with WithTLS) reach an https client URL; it must
+	// be set when ClientScheme is "https".
+	ClientTLS *tls.Config
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 	// Default 20s.
 	StopTimeout time.Duration
@@ -78,11 +86,17 @@ func (c *MemberConfig) ensureDefaults(t testing.TB) {
 	if c.PeerPort == 0 {
 		c.PeerPort = FreePort(t)
 	}
+	if c.ClientScheme == "" {
+		c.ClientScheme = "http"
+	}
+	if c.PeerScheme == "" {
+		c.PeerScheme = "http"
+	}
 	if c.Token == "" {
 		c.Token = DefaultToken
 	}
 	if c.InitialCluster == "" {
-		c.InitialCluster = c.Name + "=" + loopbackURL(c.advertisePeerPort())
+		c.InitialCluster = c.Name + "=" + schemeURL(c.PeerScheme, c.advertisePeerPort())
 	}
 	if c.ClusterState == "" {
 		c.ClusterState = "new"
@@ -103,7 +117,9 @@ func (c *MemberConfig) advertisePeerPort() int {
 	return c.PeerPort
 }
 
-func loopbackURL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
+func schemeURL(scheme string, port int) string {
+	return scheme + "://127.0.0.1:" + strconv.Itoa(port)
+}
 
 // Member is one server process, started, stopped and restarted with the
 // same flags on the same data dir. Its methods are safe for concurrent use.
@@ -199,16 +215,18 @@ func (m *Member) Args() []string { return append([]string(nil), m.args...) }
 func (m *Member) DataDir() string { return filepath.Join(m.cfg.Dir, m.cfg.Name+".etcd") }
 
 // ClientURL returns the client URL, http://127.0.0.1:<client port>.
-func (m *Member) ClientURL() string { return loopbackURL(m.cfg.ClientPort) }
+func (m *Member) ClientURL() string { return schemeURL(m.cfg.ClientScheme, m.cfg.ClientPort) }
 
 // PeerURL returns the peer URL the member listens on,
 // http://127.0.0.1:<peer port>.
-func (m *Member) PeerURL() string { return loopbackURL(m.cfg.PeerPort) }
+func (m *Member) PeerURL() string { return schemeURL(m.cfg.PeerScheme, m.cfg.PeerPort) }
 
 // AdvertisePeerURL returns the peer URL the member advertises,
 // http://127.0.0.1:<advertise peer port>; it is PeerURL unless
 // AdvertisePeerPort is set.
-func (m *Member) AdvertisePeerURL() string { return loopbackURL(m.cfg.advertisePeerPort()) }
+func (m *Member) AdvertisePeerURL() string {
+	return schemeURL(m.cfg.PeerScheme, m.cfg.advertisePeerPort())
+}
 
 // Endpoint returns the client endpoint as clients take it, 127.0.0.1:<port>.
 func (m *Member) Endpoint() string { return "127.0.0.1:" + strconv.Itoa(m.cfg.ClientPort) }

@@ -37,6 +37,9 @@ func (m *Member) WaitReady(ctx context.Context) error {
 			m.cfg.Name, time.Since(start).Round(time.Millisecond), what, last, m.logTailMessage())
 	}
 	hc := &http.Client{Timeout: 2 * time.Second}
+	if m.cfg.ClientTLS != nil {
+		hc.Transport = &http.Transport{TLSClientConfig: m.cfg.ClientTLS.Clone()}
+	}
 	var last error
 	for {
 		if last = m.probeHealth(ctx, hc); last == nil {
@@ -46,7 +49,9 @@ func (m *Member) WaitReady(ctx context.Context) error {
 			return fail(err.Error(), last)
 		}
 	}
-	cli, err := clientv3.New(clientConfig([]string{m.Endpoint()}))
+	ccfg := clientConfig([]string{m.Endpoint()})
+	WithTLS(m.cfg.ClientTLS)(&ccfg)
+	cli, err := clientv3.New(ccfg)
 	if err != nil {
 		return fail("cannot create a client", err)
 	}
