@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -319,4 +320,51 @@ func TestAutoTLS(t *testing.T) {
 		t.Fatalf("the certificate was not reused on restart (%v)", err)
 	}
 	ctl.ok("--insecure-transport=false", "--insecure-skip-tls-verify", "get", "auto")
+}
+
+// TestUnixSocketListener: a unix:// client URL binds the socket file named
+// by its host in the working directory, as etcd does, and serves etcdctl
+// and HTTP.
+func TestUnixSocketListener(t *testing.T) {
+	dir := t.TempDir()
+	cp := framework.FreePort(t)
+	sock := fmt.Sprintf("localhost:%d", framework.FreePort(t))
+	m := framework.StartMember(t, framework.MemberConfig{
+		Dir: dir, ClientPort: cp,
+		Args: []string{"--listen-client-urls", fmt.Sprintf("http://127.0.0.1:%d,unix://%s", cp, sock)},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, framework.Etcdctl(t), append([]string{"--endpoints", "unix://" + sock, "--dial-timeout", "5s"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "ETCDCTL_API=3")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("etcdctl %v over the unix socket: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("put", "via", "socket")
+	if out := run("get", "via", "--print-value-only"); strings.TrimSpace(out) != "socket" {
+		t.Fatalf("get over the unix socket: %q", out)
+	}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", filepath.Join(dir, sock))
+	}}, Timeout: 5 * time.Second}
+	r, err := hc.Get("http://unix/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("/health over the unix socket: %d", r.StatusCode)
+	}
+	if err := m.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sock)); !os.IsNotExist(err) {
+		t.Fatalf("socket file left after stop: %v", err)
+	}
 }
