@@ -338,7 +338,8 @@ func TestClusterSnapshotCatchUp(t *testing.T) {
 // httpGet fetches url and returns the status code and body.
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
-	hc := &http.Client{Timeout: 5 * time.Second}
+	// Longer than the member's own 5 s bound on the /health check.
+	hc := &http.Client{Timeout: 15 * time.Second}
 	resp, err := hc.Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
