@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -253,8 +254,10 @@ func dataDirHasMember(dir string) bool {
 // content type) and plain HTTP.
 func serveClient(lg *zap.Logger, ln net.Listener, gs *grpc.Server, h http.Handler) *http.Server {
 	m := cmux.New(ln)
+	tlsL := m.Match(tlsClientHello)
 	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
 	httpL := m.Match(cmux.Any())
+	go refuseTLS(lg, tlsL)
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := gs.Serve(grpcL); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !isClosed(err) {
@@ -268,6 +271,31 @@ func serveClient(lg *zap.Logger, ln net.Listener, gs *grpc.Server, h http.Handle
 		}
 	}()
 	return hs
+}
+
+// tlsClientHello matches a connection that opens with a TLS handshake
+// record: a TLS client dialing a plain-text port.
+func tlsClientHello(r io.Reader) bool {
+	var b [3]byte
+	n, _ := io.ReadFull(r, b[:])
+	return n == 3 && b[0] == 0x16 && b[1] == 0x03
+}
+
+// refuseTLS answers TLS clients on a plain-text port with a fatal
+// handshake_failure alert, so they fail at once, and logs why.
+func refuseTLS(lg *zap.Logger, ln net.Listener) {
+	alert := []byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		lg.Warn("refused a TLS connection on a plain-text client port; the client must use http:// here, or the member must serve https",
+			zap.String("remote-addr", c.RemoteAddr().String()), zap.String("local-addr", c.LocalAddr().String()))
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		c.Write(alert)
+		c.Close()
+	}
 }
 
 // serveClientTLS serves gRPC and plain HTTP on one TLS listener through

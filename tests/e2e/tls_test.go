@@ -368,3 +368,26 @@ func TestUnixSocketListener(t *testing.T) {
 		t.Fatalf("socket file left after stop: %v", err)
 	}
 }
+
+// TestTLSClientOnPlainPort: a TLS client on a plain-text client port fails
+// at once with a TLS alert, and the member says why in its log.
+func TestTLSClientOnPlainPort(t *testing.T) {
+	m := framework.StartMember(t, framework.MemberConfig{})
+	start := time.Now()
+	_, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", m.Endpoint(), &tls.Config{InsecureSkipVerify: true})
+	if err == nil || !strings.Contains(err.Error(), "handshake failure") {
+		t.Fatalf("TLS dial of a plain port: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the refusal took %v", d)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(m.Log(), "refused a TLS connection on a plain-text client port"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line for the refused TLS client:\n%s", m.LogTail(10))
+		}
+	}
+	// Plain clients are unaffected.
+	if _, err := m.Client(t).Put(context.Background(), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+}
