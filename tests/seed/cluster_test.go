@@ -65,9 +65,17 @@ func initialClusterID(t testing.TB, c guideCommand) uint64 {
 // commands disagree with each other.
 func guideMembers(t testing.TB, g *guide) ([]wantMember, uint64) {
 	t.Helper()
+	return membersOf(t, g.static)
+}
+
+// membersOf returns the members a set of member commands defines, sorted
+// by name, and their cluster ID. It fails the test if the commands
+// disagree with each other.
+func membersOf(t testing.TB, cmds []guideCommand) ([]wantMember, uint64) {
+	t.Helper()
 	var ms []wantMember
-	cluster := initialCluster(t, g.static[0])
-	for _, c := range g.static {
+	cluster := initialCluster(t, cmds[0])
+	for _, c := range cmds {
 		name := mustFlag(t, c, "name")
 		peers := strings.Split(mustFlag(t, c, "initial-advertise-peer-urls"), ",")
 		if !slices.Equal(membership.NormalizeURLs(cluster[name]), membership.NormalizeURLs(peers)) {
@@ -76,8 +84,8 @@ func guideMembers(t testing.TB, g *guide) ([]wantMember, uint64) {
 		if got := initialCluster(t, c); fmt.Sprint(got) != fmt.Sprint(cluster) {
 			t.Fatalf("guide line %d: --initial-cluster %v differs from the first command's %v", c.line, got, cluster)
 		}
-		if token(c) != token(g.static[0]) {
-			t.Fatalf("guide line %d: token %q differs from the first command's %q", c.line, token(c), token(g.static[0]))
+		if token(c) != token(cmds[0]) {
+			t.Fatalf("guide line %d: token %q differs from the first command's %q", c.line, token(c), token(cmds[0]))
 		}
 		ms = append(ms, wantMember{
 			name:       name,
@@ -90,15 +98,22 @@ func guideMembers(t testing.TB, g *guide) ([]wantMember, uint64) {
 		t.Fatalf("the initial cluster has %d members, the guide starts %d", len(cluster), len(ms))
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].name < ms[j].name })
-	return ms, initialClusterID(t, g.static[0])
+	return ms, initialClusterID(t, cmds[0])
 }
 
 // guideHosts returns the address each static command listens on for
 // peers, in the guide's order.
 func guideHosts(t testing.TB, g *guide) []string {
 	t.Helper()
+	return commandHosts(t, g.static)
+}
+
+// commandHosts returns the address each command listens on for peers, in
+// the commands' order.
+func commandHosts(t testing.TB, cmds []guideCommand) []string {
+	t.Helper()
 	var hosts []string
-	for _, c := range g.static {
+	for _, c := range cmds {
 		hosts = append(hosts, hostOf(t, c, "listen-peer-urls"))
 	}
 	return hosts
@@ -117,10 +132,19 @@ type guideCluster struct {
 // report healthy.
 func startGuideCluster(t *testing.T, net *seedNet, g *guide, bin string, ctl etcdctl) *guideCluster {
 	t.Helper()
-	c := &guideCluster{net: net, cmds: g.static, ctl: ctl}
-	for _, cmd := range g.static {
-		ns := net.namespace(t, hostOf(t, cmd, "listen-peer-urls"))
-		c.members = append(c.members, startMember(t, mustFlag(t, cmd, "name"), ns, withBinary(cmd, bin)))
+	return startCluster(t, net, g.static, ctl, func(cmd guideCommand, ns string) *member {
+		return startMember(t, mustFlag(t, cmd, "name"), ns, withBinary(cmd, bin))
+	})
+}
+
+// startCluster starts one member per command with start, each in the
+// namespace of its peer address, and waits until all report healthy to
+// ctl.
+func startCluster(t *testing.T, net *seedNet, cmds []guideCommand, ctl etcdctl, start func(cmd guideCommand, ns string) *member) *guideCluster {
+	t.Helper()
+	c := &guideCluster{net: net, cmds: cmds, ctl: ctl}
+	for _, cmd := range cmds {
+		c.members = append(c.members, start(cmd, net.namespace(t, hostOf(t, cmd, "listen-peer-urls"))))
 	}
 	c.waitHealthy(t)
 	return c
@@ -240,6 +264,21 @@ func (c *guideCluster) checkMemberList(t *testing.T, want []wantMember, wantClus
 		t.Errorf("etcdctl member list:\n  got  %s\n  want %s", strings.Join(got, "\n       "), strings.Join(exp, "\n       "))
 	}
 	return obs
+}
+
+// checkPutGet writes key through the first member and reads it through
+// the third, each on its advertised client URL, from the second member's
+// namespace.
+func (c *guideCluster) checkPutGet(t *testing.T, key, value string) {
+	t.Helper()
+	first := strings.Split(mustFlag(t, c.cmds[0], "advertise-client-urls"), ",")[0]
+	third := strings.Split(mustFlag(t, c.cmds[2], "advertise-client-urls"), ",")[0]
+	if out := c.ctl.ok(t, c.ns(1), "--endpoints="+first, "put", key, value); strings.TrimSpace(out) != "OK" {
+		t.Errorf("put through %s: %q, want OK", first, out)
+	}
+	if out := c.ctl.ok(t, c.ns(1), "--endpoints="+third, "get", key, "--print-value-only"); strings.TrimSpace(out) != value {
+		t.Errorf("get through %s: %q, want %q", third, out, value)
+	}
 }
 
 // loopbackClientURL returns the command's --listen-client-urls URL on

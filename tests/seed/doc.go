@@ -1,6 +1,7 @@
 // Package seed runs the etcd clustering guide verbatim: the commands of its
-// "Static" section and its three error cases, taken word for word from the
-// guide's own text at test time, against the binary under test.
+// "Static" section, of its TLS subsection ("Self-signed certificates" and
+// "Automatic certificates") and its three error cases, taken word for word
+// from the guide's own text at test time, against the binary under test.
 //
 // The package has no non-test code. Its contract:
 //
@@ -10,7 +11,8 @@
 //     guide at ../shared/guide/clustering-guide.md (env CAIRN_GUIDE) when
 //     that file is present, and -update regenerates it. Commands are
 //     the fenced blocks that start with "$ etcd": the three before the
-//     section's first subsection, and one under each heading of the
+//     section's first subsection, the three under each of the TLS
+//     subsection's two headings, and one under each heading of the
 //     error-case subsection, whose remaining lines are the expected output
 //     ("etcd: <text>", then "exit <status>"). A block is split into argv as
 //     a shell would (prompt dropped, backslash-newline joined, quotes
@@ -46,13 +48,62 @@
 //     line for the first two); the third runs against the running guide
 //     cluster, with the guide's sample IDs replaced by the computed ones,
 //     and the cluster stays healthy.
-//  6. When Debian's etcd 3.4 is installed, the same commands run against it
+//  6. TLS, self-signed certificates. The certificates are made with
+//     `cairnctl cert` (./cmd/cairnctl, built into a temporary directory):
+//     CAs ca-client and ca-peer; per member <name>-client from ca-client
+//     and <name>-peer from ca-peer, both with the peer profile (server and
+//     client use) for the member's address, 127.0.0.1 and localhost; and
+//     etcdctl, a client certificate (CN root) from ca-client. The commands
+//     name files by absolute path in one directory, /path/to, and by
+//     relative path (ca-peer.crt). Each member runs as `ip netns exec <ns>
+//     unshare --mount --propagation private sh -c 'mount --bind "$1" "$2"
+//     && shift 2 && exec "$@"' sh <dir> /path/to <binary> <flags>`: a
+//     directory holding copies of that member's own files is bind-mounted
+//     on /path/to in a mount namespace of the member's alone, and its
+//     working directory holds a copy of each file named by relative path.
+//     A bind mount needs its target to exist, so when /path/to is missing
+//     on the host the test makes it (root only, else it skips) and at
+//     cleanup removes the directories it made, if empty; on the host the
+//     directory stays empty throughout, which the test checks. What is
+//     asserted: infra0's command as printed, alone, exits 1 within 30 s
+//     with compat.md §3's advertised-URL error as the last line of stderr
+//     (the guide's infra0 advertises http://10.0.1.10:2380 where its
+//     --initial-cluster says https); with that one word corrected (the
+//     test checks that nothing else differs), the three commands form a
+//     cluster whose member list, through etcdctl 3.4 with --cacert, --cert
+//     and --key, shows the https URLs and etcd's IDs, and serves a put
+//     through infra0 read through infra2. From a fourth namespace, a
+//     client host (10.0.1.13), etcdctl is served with the client
+//     certificate and refused without one, with one from ca-peer, and
+//     when it trusts ca-peer; infra0 logs "refused TLS connection from
+//     10.0.1.13:..."; infra0's peer port refuses plain HTTP, TLS without a
+//     client certificate, one from ca-client, and infra1's peer
+//     certificate presented from the client host's address; from infra1's
+//     address the same certificate gets GET /members with the cluster ID
+//     and members, over infra0's peer certificate. No member logs a
+//     refusal of anything but the client host.
+//  7. TLS, automatic certificates: the three commands as printed form a
+//     cluster that etcdctl 3.4 reaches with --insecure-transport=false
+//     --insecure-skip-tls-verify (etcdctl 3.4 ignores the latter without
+//     the former), with the same member list and put/get checks; each
+//     member serves its client and peer URLs with the certificate it made
+//     at <name>.etcd/fixtures/{client,peer}/cert.pem (next to key.pem) and
+//     does not serve plain HTTP there.
+//  8. When Debian's etcd 3.4 is installed, the same commands run against it
 //     in fresh namespaces: its member list must show the same IDs as the
-//     binary under test. etcd 3.4 does not print the guide's error texts (it
-//     refuses the first case's https listener without certificates and
-//     words the second differently, and it keeps running in the third), so
-//     for the error cases the test asserts only what etcd 3.4 shares with
-//     the guide — exit status 1 for the first two, and the same local and
-//     remote cluster IDs in its mismatch log line for the third — and logs
-//     the texts side by side.
+//     binary under test, for the static, self-signed and automatic sets
+//     alike, and the other TLS checks hold for it too. etcd 3.4 does not
+//     print the guide's error texts (it refuses the first case's https
+//     listener without certificates and words the second differently, and
+//     it keeps running in the third), so for the error cases, and for the
+//     self-signed infra0 as printed, the test asserts only what etcd 3.4
+//     shares with the guide — exit status 1 for the first two and for
+//     infra0, and the same local and remote cluster IDs in its mismatch
+//     log line for the third — and logs the texts side by side. It logs
+//     refused TLS connections as "rejected connection from"; the test
+//     logs, but does not require, infra0's line for the client host.
+//
+// The TLS checks that the test process makes itself (plain HTTP, GET
+// /members, the certificate a port presents) dial from a thread that
+// enters the namespace for the dial (setns) and leaves it after.
 package seed

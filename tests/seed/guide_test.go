@@ -20,8 +20,11 @@ const (
 // The headings the parser looks for, in the guide's language and in the
 // English original.
 var (
-	staticHeadings = []string{"## 静态", "## Static"}
-	errorHeadings  = []string{"### 错误案例", "### Error cases"}
+	staticHeadings     = []string{"## 静态", "## Static"}
+	errorHeadings      = []string{"### 错误案例", "### Error cases"}
+	tlsHeadings        = []string{"### TLS"}
+	selfSignedHeadings = []string{"#### 自签名证书", "#### Self-signed certificates"}
+	autoTLSHeadings    = []string{"#### 自动证书", "#### Automatic certificates"}
 )
 
 // guideCommand is one "$ etcd ..." block of the guide.
@@ -40,9 +43,11 @@ type guideCase struct {
 
 // guide is what the tests take from the clustering guide.
 type guide struct {
-	path   string
-	static []guideCommand // the three member commands of the static section
-	cases  []guideCase    // the error cases, in the guide's order
+	path       string
+	static     []guideCommand // the three member commands of the static section
+	cases      []guideCase    // the error cases, in the guide's order
+	selfSigned []guideCommand // the three commands of the TLS subsection's "Self-signed certificates", as printed
+	autoTLS    []guideCommand // the three commands of its "Automatic certificates"
 }
 
 // loadGuide reads and parses the guide's commands from the repository's
@@ -68,21 +73,30 @@ func sharedPath(t testing.TB, env string, elem ...string) string {
 	if p := os.Getenv(env); p != "" {
 		return p
 	}
+	dir, err := moduleRoot()
+	if err != nil {
+		t.Fatalf("%v; set %s", err, env)
+	}
+	return filepath.Join(append([]string{dir, "..", "shared"}, elem...)...)
+}
+
+// moduleRoot walks up from the working directory to the one holding
+// go.mod.
+func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatalf("no go.mod above %s; set %s", dir, env)
+			return "", fmt.Errorf("no go.mod above the working directory")
 		}
 		dir = parent
 	}
-	return filepath.Join(append([]string{dir, "..", "shared"}, elem...)...)
 }
 
 // fencedBlock is the text between a pair of ``` lines.
@@ -91,8 +105,9 @@ type fencedBlock struct {
 	lines []string
 }
 
-// parseGuide finds the static section's member commands and its error
-// cases in the guide's markdown.
+// parseGuide finds the static section's member commands, its TLS
+// subsection's two command sets and its error cases in the guide's
+// markdown.
 func parseGuide(text string) (*guide, error) {
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	start := findHeading(lines, 0, staticHeadings)
@@ -103,19 +118,34 @@ func parseGuide(text string) (*guide, error) {
 	firstSub := nextHeading(lines[:end], start+1, "### ")
 
 	g := &guide{}
-	for _, b := range fencedBlocks(lines, start, firstSub) {
-		if !strings.HasPrefix(b.lines[0], "$ ") {
-			continue // the flag and environment fragments before the commands
-		}
-		c, err := parseBlock(b)
-		if err != nil {
-			return nil, err
-		}
-		g.static = append(g.static, c)
+	var err error
+	if g.static, err = commandBlocks(lines, start, firstSub); err != nil {
+		return nil, err
 	}
 	if len(g.static) != 3 {
 		return nil, fmt.Errorf("the static section (line %d) has %d \"$ etcd\" blocks before its first subsection, want 3",
 			start+1, len(g.static))
+	}
+
+	tlsStart := findHeading(lines[:end], start+1, tlsHeadings)
+	if tlsStart < 0 {
+		return nil, fmt.Errorf("the static section (line %d) has no TLS subsection (a heading %q)", start+1, tlsHeadings)
+	}
+	tlsEnd := nextHeading(lines[:end], tlsStart+1, "### ")
+	for _, sub := range []struct {
+		headings []string
+		cmds     *[]guideCommand
+	}{{selfSignedHeadings, &g.selfSigned}, {autoTLSHeadings, &g.autoTLS}} {
+		h := findHeading(lines[:tlsEnd], tlsStart+1, sub.headings)
+		if h < 0 {
+			return nil, fmt.Errorf("the TLS subsection (line %d) has no heading %q", tlsStart+1, sub.headings)
+		}
+		if *sub.cmds, err = commandBlocks(lines, h, nextHeading(lines[:tlsEnd], h+1, "#### ")); err != nil {
+			return nil, err
+		}
+		if len(*sub.cmds) != 3 {
+			return nil, fmt.Errorf("%q (line %d) has %d \"$ etcd\" blocks, want 3", lines[h], h+1, len(*sub.cmds))
+		}
 	}
 
 	errStart := findHeading(lines[:end], start+1, errorHeadings)
@@ -144,6 +174,23 @@ func parseGuide(text string) (*guide, error) {
 		return nil, fmt.Errorf("the error-case subsection (line %d) has %d cases, want 3", errStart+1, len(g.cases))
 	}
 	return g, nil
+}
+
+// commandBlocks parses the code blocks in lines[from:to] that start with
+// "$ ", skipping the others (fragments of flags or environment).
+func commandBlocks(lines []string, from, to int) ([]guideCommand, error) {
+	var cmds []guideCommand
+	for _, b := range fencedBlocks(lines, from, to) {
+		if !strings.HasPrefix(b.lines[0], "$ ") {
+			continue
+		}
+		c, err := parseBlock(b)
+		if err != nil {
+			return nil, err
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds, nil
 }
 
 // findHeading returns the index of the first line at or after from that is

@@ -116,6 +116,10 @@ func (n *seedNet) namespace(t testing.TB, addr string) string {
 func (n *seedNet) teardown(t testing.TB) {
 	for _, ns := range n.ns {
 		for _, pid := range nsPids(ns) {
+			if pid == os.Getpid() {
+				t.Errorf("the test process itself is in %s at teardown", ns)
+				continue
+			}
 			t.Errorf("process %d still runs in %s at teardown; killing it", pid, ns)
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}

@@ -66,9 +66,16 @@ type member struct {
 // failed.
 func startMember(t *testing.T, name, ns string, argv []string) *member {
 	t.Helper()
+	return startMemberIn(t, name, ns, t.TempDir(), argv)
+}
+
+// startMemberIn is startMember in working directory dir, which the caller
+// has prepared (with the files a command names by relative path).
+func startMemberIn(t *testing.T, name, ns, dir string, argv []string) *member {
+	t.Helper()
 	m := &member{
 		name: name, ns: ns, argv: argv,
-		dir:     t.TempDir(),
+		dir:     dir,
 		logPath: filepath.Join(t.TempDir(), name+".log"),
 		done:    make(chan struct{}),
 	}
@@ -153,7 +160,14 @@ type result struct {
 // process that is known not to exit).
 func runToExit(t *testing.T, ns string, argv []string, bound time.Duration, until func(stderr string) bool) result {
 	t.Helper()
-	cmd := nsCommand(ns, t.TempDir(), argv)
+	return runToExitIn(t, ns, t.TempDir(), argv, bound, until)
+}
+
+// runToExitIn is runToExit in working directory dir, which the caller has
+// prepared.
+func runToExitIn(t *testing.T, ns, dir string, argv []string, bound time.Duration, until func(stderr string) bool) result {
+	t.Helper()
+	cmd := nsCommand(ns, dir, argv)
 	var stdout bytes.Buffer
 	stderr := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
@@ -220,14 +234,16 @@ func (b *syncBuffer) String() string {
 
 // etcdctl runs etcdctl 3.4 (API v3) inside namespace ns.
 type etcdctl struct {
-	bin string
+	bin   string
+	flags []string // global flags given before every command's own: TLS options
 }
 
 // run runs etcdctl and returns stdout, stderr and its exit error.
 func (c etcdctl) run(ns string, args ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), ctlTimeout)
 	defer cancel()
-	argv := append([]string{"netns", "exec", ns, c.bin, "--dial-timeout=3s", "--command-timeout=10s"}, args...)
+	argv := []string{"netns", "exec", ns, c.bin, "--dial-timeout=3s", "--command-timeout=10s"}
+	argv = append(append(argv, c.flags...), args...)
 	cmd := exec.CommandContext(ctx, "ip", argv...)
 	cmd.Env = append(cleanEnv(), "ETCDCTL_API=3")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
