@@ -5,11 +5,16 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/cairn-db/cairn/internal/bootstrap"
 	"github.com/cairn-db/cairn/internal/config"
 	"github.com/cairn-db/cairn/internal/membership"
+	"github.com/cairn-db/cairn/internal/tlsutil"
+	"go.uber.org/zap"
 )
 
 // remoteTimeout bounds asking running peers for their member list.
@@ -23,9 +28,24 @@ const alreadyBootstrappedTimeout = time.Second
 // bootstrapMember decides, for an empty data dir, which cluster this member
 // founds or joins: the founding members and this member for a new cluster,
 // or this member, the current members and the cluster ID for a join.
-func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS *tls.Config) (members []*membership.Member, self *membership.Member, joinClusterID uint64, err error) {
+func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS *tls.Config, lg *zap.Logger) (members []*membership.Member, self *membership.Member, joinClusterID uint64, err error) {
 	advertise := urlStrings(cfg.AdvertisePeerURLs)
 	client := &http.Client{Timeout: remoteTimeout, Transport: &http.Transport{TLSClientConfig: peerTLS}}
+	token := cfg.InitialClusterToken
+	if cfg.DiscoveryToken != "" {
+		// v3 discovery: the members found there replace --initial-cluster,
+		// and the discovery token is the cluster token, as in etcd.
+		token = cfg.DiscoveryToken
+		initial, err := discoverV3(cfg, advertise, lg)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		found := *cfg
+		found.InitialCluster = initial
+		if clusterMap, err = found.InitialClusterMap(); err != nil {
+			return nil, nil, 0, fmt.Errorf("discovery: %w", err)
+		}
+	}
 	if cfg.InitialClusterState == "existing" {
 		ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
 		defer cancel()
@@ -39,7 +59,7 @@ func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS
 		}
 		return remote.Members, self, remote.ID, nil
 	}
-	members, self, err = bootstrap.Static(cfg.Name, clusterMap, advertise, cfg.InitialClusterToken)
+	members, self, err = bootstrap.Static(cfg.Name, clusterMap, advertise, token)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -62,7 +82,7 @@ func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS
 // network (name listed, advertised URLs match) for a member about to
 // found a new cluster.
 func checkStaticBootstrap(cfg *config.Config) error {
-	if cfg.InitialClusterState != "new" || dataDirHasMember(cfg.DataDir) {
+	if cfg.InitialClusterState != "new" || dataDirHasMember(cfg.DataDir) || usesDiscovery(cfg) {
 		return nil
 	}
 	clusterMap, err := cfg.InitialClusterMap()
@@ -71,4 +91,52 @@ func checkStaticBootstrap(cfg *config.Config) error {
 	}
 	_, _, err = bootstrap.Static(cfg.Name, clusterMap, urlStrings(cfg.AdvertisePeerURLs), cfg.InitialClusterToken)
 	return err
+}
+
+// discoverV3 runs v3 discovery against --discovery-endpoints and returns
+// the initial cluster it found.
+func discoverV3(cfg *config.Config, advertise []string, lg *zap.Logger) (string, error) {
+	ccfg := clientv3.Config{
+		Endpoints:            cfg.DiscoveryEndpoints,
+		DialTimeout:          cfg.DiscoveryDialTimeout,
+		DialKeepAliveTime:    cfg.DiscoveryKeepAliveTime,
+		DialKeepAliveTimeout: cfg.DiscoveryKeepAliveTimeout,
+		Username:             cfg.DiscoveryUser,
+		Password:             cfg.DiscoveryPassword,
+		Logger:               lg.Named("discovery-client"),
+	}
+	secure := cfg.DiscoveryCert != "" || cfg.DiscoveryCACert != "" || cfg.DiscoveryInsecureSkipTLSVerify
+	for _, e := range cfg.DiscoveryEndpoints {
+		secure = secure || strings.HasPrefix(e, "https://")
+	}
+	if secure {
+		info := &tlsutil.Info{CertFile: cfg.DiscoveryCert, KeyFile: cfg.DiscoveryKey, TrustedCAFile: cfg.DiscoveryCACert,
+			InsecureSkipVerify: cfg.DiscoveryInsecureSkipTLSVerify, Logger: lg}
+		tc, err := info.ClientConfig()
+		if err != nil {
+			return "", err
+		}
+		ccfg.TLS = tc
+	}
+	cli, err := clientv3.New(ccfg)
+	if err != nil {
+		return "", fmt.Errorf("discovery: %w", err)
+	}
+	defer cli.Close()
+	lg.Info("bootstrapping through v3 discovery", zap.Strings("endpoints", cfg.DiscoveryEndpoints), zap.String("token", cfg.DiscoveryToken))
+	return bootstrap.DiscoverV3(context.Background(), bootstrap.V3DiscoveryOptions{
+		Client:         cli,
+		Token:          cfg.DiscoveryToken,
+		Name:           cfg.Name,
+		MemberID:       membership.MemberID(advertise, cfg.DiscoveryToken, nil),
+		PeerURLs:       advertise,
+		RequestTimeout: cfg.DiscoveryRequestTimeout,
+		Logger:         lg.Named("discovery"),
+	})
+}
+
+// usesDiscovery reports whether the member finds its cluster through
+// discovery instead of --initial-cluster.
+func usesDiscovery(cfg *config.Config) bool {
+	return cfg.Discovery != "" || cfg.DiscoveryToken != "" || cfg.DiscoverySRV != ""
 }

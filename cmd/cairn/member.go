@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cairn-db/cairn/internal/api/httpapi"
+	"github.com/cairn-db/cairn/internal/api/v2keys"
 	"github.com/cairn-db/cairn/internal/api/v3gateway"
 	"github.com/cairn-db/cairn/internal/api/v3rpc"
 	"github.com/cairn-db/cairn/internal/config"
@@ -25,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/soheilhy/cmux"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
@@ -65,7 +67,7 @@ func runMember(cfg *config.Config) error {
 	if dataDirHasMember(cfg.DataDir) {
 		// A restarted member: bootstrap flags are ignored.
 		self = &membership.Member{Name: cfg.Name}
-	} else if members, self, joinClusterID, err = bootstrapMember(cfg, clusterMap, sec.peerDial); err != nil {
+	} else if members, self, joinClusterID, err = bootstrapMember(cfg, clusterMap, sec.peerDial, lg); err != nil {
 		return err
 	}
 
@@ -181,16 +183,16 @@ func runMember(cfg *config.Config) error {
 		Logger:               lg,
 	})
 	httpHandler := httpapi.Handler(srv, httpapi.Options{EnablePprof: cfg.EnablePprof, Gatherer: reg})
+	// The /v3 JSON gateway and the /v2 keys API call this member's gRPC
+	// server in process: the HTTP request already passed the client
+	// listener's TLS checks, so no second handshake (and no client
+	// certificate of the member's own) is needed.
+	selfLn := bufconn.Listen(1 << 20)
+	go gs.Serve(selfLn)
+	selfDialer := grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return selfLn.DialContext(ctx) })
 	clientHandler := httpHandler
 	if cfg.EnableGRPCGateway {
-		// The /v3 JSON gateway calls this member's gRPC server in process:
-		// the HTTP request already passed the client listener's TLS checks,
-		// so no second handshake (and no client certificate of the
-		// member's own) is needed.
-		gwLn := bufconn.Listen(1 << 20)
-		go gs.Serve(gwLn)
-		gw, gwClose, err := v3gateway.New(context.Background(), "passthrough:///cairn-self",
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return gwLn.DialContext(ctx) }))
+		gw, gwClose, err := v3gateway.New(context.Background(), "passthrough:///cairn-self", selfDialer)
 		if err != nil {
 			srv.Stop()
 			return fmt.Errorf("grpc gateway: %w", err)
@@ -198,6 +200,21 @@ func runMember(cfg *config.Config) error {
 		defer gwClose()
 		clientHandler = v3gateway.Route(gw, httpHandler)
 	}
+	selfClient, err := clientv3.New(clientv3.Config{
+		Endpoints:   []string{"127.0.0.1:1"}, // never dialed: selfDialer replaces the dialer
+		DialOptions: []grpc.DialOption{selfDialer},
+		DialTimeout: 5 * time.Second,
+		Logger:      lg.Named("self-client"),
+	})
+	if err != nil {
+		srv.Stop()
+		return fmt.Errorf("in-process client: %w", err)
+	}
+	defer selfClient.Close()
+	withV2 := http.NewServeMux()
+	withV2.Handle("/v2/", v2keys.New(selfClient, v2keys.Options{ClusterID: srv.ClusterID, Logger: lg.Named("v2")}))
+	withV2.Handle("/", clientHandler)
+	clientHandler = withV2
 	for i, ln := range clientLns {
 		h := clientHandler
 		if u := cfg.ListenClientURLs[i]; u.Scheme == "https" || u.Scheme == "unixs" {

@@ -22,8 +22,6 @@ var notYetSupported = []struct {
 	{"discovery-proxy", changed},
 	{"discovery-srv", changed},
 	{"discovery-srv-name", changed},
-	{"discovery-endpoints", changed},
-	{"discovery-token", changed},
 	// v2 proxy.
 	{"proxy", changed},
 	// Peer transport timeouts (clustering).

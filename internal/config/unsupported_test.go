@@ -17,7 +17,7 @@ func TestUnsupported(t *testing.T) {
 		{[]string{"--listen-client-http-urls", "http://127.0.0.1:2382"}, "--listen-client-http-urls"},
 		{[]string{"--discovery", "http://d.example:80/t"}, "--discovery"},
 		{[]string{"--discovery-srv", "example.com"}, "--discovery-srv"},
-		{[]string{"--discovery-endpoints", "127.0.0.1:2379", "--discovery-token", "t"}, "--discovery-endpoints"},
+		{[]string{"--discovery-endpoints", "127.0.0.1:2379", "--discovery-token", "t"}, ""}, // v3 discovery
 		{[]string{"--proxy", "readonly"}, "--proxy"},
 		{[]string{"--initial-cluster", "a=http://10.0.0.1:2380,b=http://10.0.0.2:2380"}, ""}, // static clusters over http are supported
 		{[]string{"--auth-token", "jwt,pub-key=a,priv-key=b,sign-method=RS256"}, "--auth-token"},

@@ -38,6 +38,9 @@ type MemberConfig struct {
 	Token string
 	// InitialCluster is --initial-cluster. Default "<Name>=<peer URL>".
 	InitialCluster string
+	// NoInitialCluster leaves out --initial-cluster, for members that
+	// bootstrap through discovery (given in Args).
+	NoInitialCluster bool
 	// ClusterState is --initial-cluster-state. Default "new".
 	ClusterState string
 	// Args are more flags, appended after the framework's own.
@@ -166,9 +169,11 @@ func NewMember(t testing.TB, cfg MemberConfig) *Member {
 		"--advertise-client-urls", m.ClientURL(),
 		"--listen-peer-urls", m.PeerURL(),
 		"--initial-advertise-peer-urls", m.AdvertisePeerURL(),
-		"--initial-cluster", cfg.InitialCluster,
 		"--initial-cluster-token", cfg.Token,
 		"--initial-cluster-state", cfg.ClusterState,
+	}
+	if !cfg.NoInitialCluster {
+		m.args = append(m.args, "--initial-cluster", cfg.InitialCluster)
 	}
 	m.args = append(m.args, cfg.Args...)
 	for _, kv := range os.Environ() {
