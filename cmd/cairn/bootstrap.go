@@ -32,6 +32,27 @@ func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS
 	advertise := urlStrings(cfg.AdvertisePeerURLs)
 	client := &http.Client{Timeout: remoteTimeout, Transport: &http.Transport{TLSClientConfig: peerTLS}}
 	token := cfg.InitialClusterToken
+	if cfg.Discovery != "" {
+		// v2 discovery: the discovery URL is the cluster token, as in etcd.
+		token = cfg.Discovery
+		lg.Info("bootstrapping through discovery", zap.String("discovery-url", cfg.Discovery))
+		initial, err := bootstrap.Discover(context.Background(), bootstrap.DiscoveryOptions{
+			URL:      cfg.Discovery,
+			Proxy:    cfg.DiscoveryProxy,
+			Name:     cfg.Name,
+			MemberID: membership.MemberID(advertise, token, nil),
+			PeerURLs: advertise,
+			Logger:   lg.Named("discovery"),
+		})
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		found := *cfg
+		found.InitialCluster = initial
+		if clusterMap, err = found.InitialClusterMap(); err != nil {
+			return nil, nil, 0, fmt.Errorf("discovery: %w", err)
+		}
+	}
 	if cfg.DiscoveryToken != "" {
 		// v3 discovery: the members found there replace --initial-cluster,
 		// and the discovery token is the cluster token, as in etcd.

@@ -20,7 +20,9 @@ func main() {
 func run(args, environ []string) int {
 	if len(args) > 0 {
 		switch args[0] {
-		case "gateway", "grpc-proxy", "discovery":
+		case "discovery":
+			return runDiscoveryService(args[1:])
+		case "gateway", "grpc-proxy":
 			// Subcommands of later milestones; say so rather than
 			// report a bad flag.
 			fatalf("not supported yet: cairn %s", args[0])

@@ -67,6 +67,9 @@ func runMember(cfg *config.Config) error {
 	if dataDirHasMember(cfg.DataDir) {
 		// A restarted member: bootstrap flags are ignored.
 		self = &membership.Member{Name: cfg.Name}
+		if cfg.Discovery != "" {
+			lg.Warn("discovery token ignored since a cluster has already been initialized. Valid log found at " + cfg.DataDir)
+		}
 	} else if members, self, joinClusterID, err = bootstrapMember(cfg, clusterMap, sec.peerDial, lg); err != nil {
 		return err
 	}

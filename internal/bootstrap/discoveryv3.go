@@ -2,7 +2,6 @@ package bootstrap
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -20,14 +19,8 @@ import (
 // puts members/<id hex> = "<name>=<peer URL>[,<name>=<peer URL>...]"; the
 // first size members by create revision form the initial cluster.
 
-// Errors of v3 discovery, with etcd's texts.
-var (
-	ErrV3SizeNotFound = errors.New("discovery: size key not found")
-	ErrV3BadSize      = errors.New("discovery: size key is bad")
-	ErrV3FullCluster  = errors.New("discovery: cluster is full")
-	ErrV3DuplicateID  = errors.New("discovery: found duplicate id")
-	ErrV3DuplicateNm  = errors.New("discovery: found duplicate name")
-)
+// The errors are shared with v2 discovery (discovery.go); v3 returns
+// ErrSizeNotFound bare, as etcd does.
 
 // V3DiscoveryOptions configure DiscoverV3.
 type V3DiscoveryOptions struct {
@@ -80,7 +73,7 @@ func DiscoverV3(ctx context.Context, o V3DiscoveryOptions) (string, error) {
 	if !resp.Succeeded {
 		got := resp.Responses[0].GetResponseRange().Kvs
 		if len(got) == 0 || string(got[0].Value) != value {
-			return "", ErrV3DuplicateID
+			return "", ErrDuplicateID
 		}
 		// Our own registration from an earlier, interrupted start.
 	}
@@ -127,11 +120,11 @@ func v3Size(ctx context.Context, o V3DiscoveryOptions) (int, error) {
 		return 0, fmt.Errorf("discovery: read the size: %w", err)
 	}
 	if len(resp.Kvs) == 0 {
-		return 0, ErrV3SizeNotFound
+		return 0, ErrSizeNotFound
 	}
 	n, err := strconv.Atoi(string(resp.Kvs[0].Value))
 	if err != nil || n <= 0 {
-		return 0, ErrV3BadSize
+		return 0, ErrBadSizeKey
 	}
 	return n, nil
 }
@@ -161,13 +154,13 @@ func v3CheckFull(members []v3Member, selfKey string, size int) error {
 	for i, m := range members {
 		if m.key == selfKey {
 			if i >= size {
-				return ErrV3FullCluster
+				return ErrFullCluster
 			}
 			return nil
 		}
 	}
 	if len(members) >= size {
-		return ErrV3FullCluster
+		return ErrFullCluster
 	}
 	return nil
 }
@@ -185,7 +178,7 @@ func v3InitialCluster(members []v3Member) (string, error) {
 			name = n
 		}
 		if names[name] {
-			return "", ErrV3DuplicateNm
+			return "", ErrDuplicateName
 		}
 		names[name] = true
 		parts = append(parts, m.value)

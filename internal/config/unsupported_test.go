@@ -15,7 +15,8 @@ func TestUnsupported(t *testing.T) {
 		// Explicit defaults are harmless.
 		{[]string{"--proxy", "off", "--auto-tls=false", "--tls-min-version", "TLS1.2", "--initial-cluster-state", "new", "--auth-token", "simple"}, ""},
 		{[]string{"--listen-client-http-urls", "http://127.0.0.1:2382"}, "--listen-client-http-urls"},
-		{[]string{"--discovery", "http://d.example:80/t"}, "--discovery"},
+		{[]string{"--discovery", "http://d.example:80/t"}, ""},
+		{[]string{"--discovery", "http://d.example:80/t", "--discovery-fallback", "proxy"}, "--discovery-fallback"},
 		{[]string{"--discovery-srv", "example.com"}, "--discovery-srv"},
 		{[]string{"--discovery-endpoints", "127.0.0.1:2379", "--discovery-token", "t"}, ""}, // v3 discovery
 		{[]string{"--proxy", "readonly"}, "--proxy"},
