@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cairn-db/cairn/internal/discoveryd"
+	"github.com/cairn-db/cairn/internal/tlsutil"
 	"go.uber.org/zap"
 )
 
@@ -25,9 +26,12 @@ func runDiscoveryService(args []string) int {
 	addr := fs.String("addr", discoveryd.DefaultAddr, "web service address")
 	etcd := fs.String("etcd", discoveryd.DefaultEtcd, "client URL of the backing cluster")
 	host := fs.String("host", "", "URL prefix of the token URLs handed out (default: the request's own scheme and host)")
+	certFile := fs.String("cert-file", "", "serve https with this certificate (PEM)")
+	keyFile := fs.String("key-file", "", "the key of --cert-file (PEM)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Print(`Usage: cairn discovery [--addr :8087] [--etcd http://127.0.0.1:2379] [--host URL]
+                       [--cert-file FILE --key-file FILE]
 
 A discovery service: GET /new?size=N hands out a discovery URL; members
 started with --discovery <that URL> meet there. Tokens are kept in the
@@ -53,10 +57,21 @@ v2 keys API of the backing cluster (--etcd).
 		fatalf("%v", err)
 		return 1
 	}
+	if (*certFile == "") != (*keyFile == "") {
+		fatalf("discovery: --cert-file and --key-file go together")
+		return 2
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fatalf("discovery: listen %s: %v", *addr, err)
 		return 1
+	}
+	if *certFile != "" {
+		info := &tlsutil.Info{CertFile: *certFile, KeyFile: *keyFile, Logger: lg}
+		if ln, err = info.NewListener(ln); err != nil {
+			fatalf("discovery: %v", err)
+			return 1
+		}
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	lg.Info("serving the discovery service", zap.String("addr", ln.Addr().String()), zap.String("etcd", *etcd))
