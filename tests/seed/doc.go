@@ -1,6 +1,8 @@
 // Package seed runs the etcd clustering guide verbatim: the commands of its
 // "Static" section, of its TLS subsection ("Self-signed certificates" and
-// "Automatic certificates") and its three error cases, taken word for word
+// "Automatic certificates") and its three error cases, and those of its
+// etcd discovery sections ("Custom etcd discovery service", "Public etcd
+// discovery service" and "Discovery server errors"), taken word for word
 // from the guide's own text at test time, against the binary under test.
 //
 // The package has no non-test code. Its contract:
@@ -102,6 +104,45 @@
 //     log line for the third — and logs the texts side by side. It logs
 //     refused TLS connections as "rejected connection from"; the test
 //     logs, but does not require, infra0's line for the client host.
+//  9. Discovery. The sections' "$ curl" and "$ etcd" blocks are split as
+//     in 1, except that a curl word may hold the glob characters * ? [
+//     outside quotes, which sh passes on unchanged when they match no
+//     file: the test checks that they match none in the fresh working
+//     directory curl runs in. Blocks that do not start with "$ " are
+//     fragments (the discovery URL as ETCD_DISCOVERY and as a flag),
+//     checked to name the members' URL. The guide's two host names are
+//     services the test runs, each on an address of the subnet no command
+//     uses, in a namespace of its own: myetcd.local (10.0.1.20), a
+//     one-member cluster of the binary under test with flags of the
+//     test's, serving https on 443 without client certificates, and
+//     discovery.etcd.io (10.0.1.21), `<binary> discovery` over it, with
+//     https on 443 and --host https://discovery.etcd.io. Their server
+//     certificates come from one CA made with `cairnctl cert`. Every
+//     namespace of the network gets a hosts file, /etc/netns/<ns>/hosts
+//     (which `ip netns exec` mounts on /etc/hosts), mapping both names to
+//     those addresses, and the test checks with getent(1) that they
+//     resolve so in each; the files, and /etc/netns when the test made
+//     it, are removed at cleanup (and for a dead test binary, as in 4).
+//     The namespaces have no default route (2), so neither name can
+//     reach anything outside them. Members, services and curl find the
+//     CA through SSL_CERT_FILE (Go) and CURL_CA_BUNDLE (curl), and get
+//     NO_PROXY=*; the commands are unchanged. What is asserted: the
+//     custom section's curl, run from infra0's host, sets _config/size
+//     to 3 under the members' discovery path; the public section's curl
+//     prints https://discovery.etcd.io/<32 hex> and the service has size
+//     3 under that token; the error case, the public infra0 command run
+//     while the guide's token has no size, exits 1 within 30 s with the
+//     guide's text (its typographic apostrophe read as the ASCII one
+//     that compat.md §3 and etcd use) as the last line of stderr; after
+//     the test sets the guide's token's size to 3 through the service,
+//     each section's three members form a cluster whose member list
+//     shows the member and cluster IDs etcd computes with the discovery
+//     URL as token, and which serves a put through infra0 read through
+//     infra2. With Debian's etcd as the members (the services stay the
+//     binary under test), the IDs must be the same; for its error case
+//     only exit status 1 is asserted. The discovery tests skip when the
+//     binary under test is the reference etcd, or curl or getent is
+//     missing.
 //
 // The TLS checks that the test process makes itself (plain HTTP, GET
 // /members, the certificate a port presents) dial from a thread that

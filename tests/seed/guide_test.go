@@ -33,6 +33,10 @@ type guideCommand struct {
 	argv   []string // the command as a shell splits it; argv[0] is "etcd"
 	output []string // the lines the block shows after the command, "exit N" excluded
 	exit   int      // the status of the block's "exit N" line; -1 without one
+	// patterns are the words that are glob patterns to sh (only in
+	// blocks parsed with globs allowed); each must match no file where
+	// the command runs, so that sh passes it on unchanged.
+	patterns []string
 }
 
 // guideCase is one error case: its heading and its block.
@@ -251,6 +255,12 @@ var exitLine = regexp.MustCompile(`^exit (\d+)$`)
 // parseBlock reads "$ etcd ..." with its backslash-newline continuations,
 // then the output lines and an optional "exit N".
 func parseBlock(b fencedBlock) (guideCommand, error) {
+	return parseCommand(b, "etcd", false)
+}
+
+// parseCommand is parseBlock for a command that runs prog; globs lets its
+// words hold glob patterns (see splitWords), returned in patterns.
+func parseCommand(b fencedBlock, prog string, globs bool) (guideCommand, error) {
 	c := guideCommand{line: b.line, exit: -1}
 	cmd, ok := strings.CutPrefix(b.lines[0], "$ ")
 	if !ok {
@@ -266,14 +276,14 @@ func parseBlock(b fencedBlock) (guideCommand, error) {
 		cmd = strings.TrimSuffix(cmd, `\`) + b.lines[i]
 		i++
 	}
-	argv, err := shellSplit(cmd)
+	argv, patterns, err := splitWords(cmd, globs)
 	if err != nil {
 		return c, fmt.Errorf("line %d: %v", b.line, err)
 	}
-	if len(argv) == 0 || argv[0] != "etcd" {
-		return c, fmt.Errorf("line %d: the command does not run etcd: %q", b.line, cmd)
+	if len(argv) == 0 || argv[0] != prog {
+		return c, fmt.Errorf("line %d: the command does not run %s: %q", b.line, prog, cmd)
 	}
-	c.argv = argv
+	c.argv, c.patterns = argv, patterns
 	for ; i < len(b.lines); i++ {
 		l := strings.TrimRight(b.lines[i], " ")
 		if m := exitLine.FindStringSubmatch(l); m != nil {
@@ -297,20 +307,35 @@ func parseBlock(b fencedBlock) (guideCommand, error) {
 // pipes, lists, comments) is an error, so that a command is never run other
 // than as a shell would run it.
 func shellSplit(s string) ([]string, error) {
+	words, _, err := splitWords(s, false)
+	return words, err
+}
+
+// splitWords is shellSplit that, when globs is true, also accepts the glob
+// characters * ? [ outside quotes and returns the words holding them as
+// patterns too: sh passes a pattern that matches no file on as it is,
+// which the caller must check where the command runs (unmatchedPatterns).
+func splitWords(s string, globs bool) (words, patterns []string, err error) {
 	var (
-		words  []string
-		cur    strings.Builder
-		inWord bool
+		cur     strings.Builder
+		inWord  bool
+		pattern bool
 	)
+	end := func() {
+		words = append(words, cur.String())
+		if pattern {
+			patterns = append(patterns, cur.String())
+		}
+		cur.Reset()
+		inWord, pattern = false, false
+	}
 	rs := []rune(s)
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {
 		case r == ' ' || r == '\t':
 			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
+				end()
 			}
 		case r == '\'':
 			inWord = true
@@ -319,7 +344,7 @@ func shellSplit(s string) ([]string, error) {
 				j++
 			}
 			if j == len(rs) {
-				return nil, fmt.Errorf("unterminated ' in %q", s)
+				return nil, nil, fmt.Errorf("unterminated ' in %q", s)
 			}
 			cur.WriteString(string(rs[i+1 : j]))
 			i = j
@@ -329,7 +354,7 @@ func shellSplit(s string) ([]string, error) {
 			for ; j < len(rs) && rs[j] != '"'; j++ {
 				switch rs[j] {
 				case '$', '`':
-					return nil, fmt.Errorf("expansion %q inside double quotes in %q is not supported", rs[j], s)
+					return nil, nil, fmt.Errorf("expansion %q inside double quotes in %q is not supported", rs[j], s)
 				case '\\':
 					if j+1 < len(rs) && strings.ContainsRune("\"\\$`", rs[j+1]) {
 						j++
@@ -338,27 +363,30 @@ func shellSplit(s string) ([]string, error) {
 				cur.WriteRune(rs[j])
 			}
 			if j == len(rs) {
-				return nil, fmt.Errorf("unterminated \" in %q", s)
+				return nil, nil, fmt.Errorf("unterminated \" in %q", s)
 			}
 			i = j
 		case r == '\\':
 			if i+1 == len(rs) {
-				return nil, fmt.Errorf("trailing backslash in %q", s)
+				return nil, nil, fmt.Errorf("trailing backslash in %q", s)
 			}
 			inWord = true
 			i++
 			cur.WriteRune(rs[i])
+		case globs && strings.ContainsRune("*?[", r):
+			inWord, pattern = true, true
+			cur.WriteRune(r)
 		case strings.ContainsRune("$`|&;<>(){}*?[", r) || (!inWord && strings.ContainsRune("#~", r)):
-			return nil, fmt.Errorf("shell feature %q in %q is not supported", r, s)
+			return nil, nil, fmt.Errorf("shell feature %q in %q is not supported", r, s)
 		default:
 			inWord = true
 			cur.WriteRune(r)
 		}
 	}
 	if inWord {
-		words = append(words, cur.String())
+		end()
 	}
-	return words, nil
+	return words, patterns, nil
 }
 
 // flagValue returns the value of --name (or -name) in argv, given as

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -222,6 +223,19 @@ func removeLeftovers(t testing.TB) {
 					t.Logf("removing leftover namespace %s: %v: %s", f[0], err, out)
 				} else {
 					t.Logf("removed leftover namespace %s", f[0])
+				}
+			}
+		}
+	}
+	// Hosts files the discovery tests gave their namespaces
+	// (/etc/netns/<ns>/hosts, see netnsHosts).
+	if entries, err := os.ReadDir(netnsEtcDir); err == nil {
+		for _, e := range entries {
+			if m := nsName.FindStringSubmatch(e.Name()); m != nil && !ownerRuns(m[1]) {
+				if err := os.RemoveAll(filepath.Join(netnsEtcDir, e.Name())); err != nil {
+					t.Logf("removing leftover %s: %v", filepath.Join(netnsEtcDir, e.Name()), err)
+				} else {
+					t.Logf("removed leftover %s", filepath.Join(netnsEtcDir, e.Name()))
 				}
 			}
 		}

@@ -73,6 +73,13 @@ func startMember(t *testing.T, name, ns string, argv []string) *member {
 // has prepared (with the files a command names by relative path).
 func startMemberIn(t *testing.T, name, ns, dir string, argv []string) *member {
 	t.Helper()
+	return startMemberEnv(t, name, ns, dir, nil, argv)
+}
+
+// startMemberEnv is startMemberIn with env (KEY=value) added to the
+// process's environment.
+func startMemberEnv(t *testing.T, name, ns, dir string, env, argv []string) *member {
+	t.Helper()
 	m := &member{
 		name: name, ns: ns, argv: argv,
 		dir:     dir,
@@ -86,6 +93,7 @@ func startMemberIn(t *testing.T, name, ns, dir string, argv []string) *member {
 	defer log.Close() // the child has its own descriptor
 	fmt.Fprintf(log, "# in %s, cwd %s: %s\n", ns, m.dir, strings.Join(argv, " "))
 	m.cmd = nsCommand(ns, m.dir, argv)
+	m.cmd.Env = append(m.cmd.Env, env...)
 	m.cmd.Stdout, m.cmd.Stderr = log, log
 	if err := m.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -167,7 +175,15 @@ func runToExit(t *testing.T, ns string, argv []string, bound time.Duration, unti
 // prepared.
 func runToExitIn(t *testing.T, ns, dir string, argv []string, bound time.Duration, until func(stderr string) bool) result {
 	t.Helper()
+	return runToExitEnv(t, ns, dir, nil, argv, bound, until)
+}
+
+// runToExitEnv is runToExitIn with env (KEY=value) added to the process's
+// environment.
+func runToExitEnv(t *testing.T, ns, dir string, env, argv []string, bound time.Duration, until func(stderr string) bool) result {
+	t.Helper()
 	cmd := nsCommand(ns, dir, argv)
+	cmd.Env = append(cmd.Env, env...)
 	var stdout bytes.Buffer
 	stderr := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr

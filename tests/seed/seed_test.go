@@ -105,6 +105,24 @@ func TestShellSplit(t *testing.T) {
 			t.Errorf("shellSplit(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.err)
 		}
 	}
+	// With globs allowed, unquoted patterns are words and patterns both;
+	// everything else is as before.
+	for _, tc := range []struct {
+		in       string
+		words    []string
+		patterns []string
+		err      bool
+	}{
+		{in: "curl https://h/new?size=3", words: []string{"curl", "https://h/new?size=3"}, patterns: []string{"https://h/new?size=3"}},
+		{in: "a b* 'c?' [d]", words: []string{"a", "b*", "c?", "[d]"}, patterns: []string{"b*", "[d]"}},
+		{in: "a $HOME?", err: true},
+		{in: "a; b?", err: true},
+	} {
+		words, patterns, err := splitWords(tc.in, true)
+		if (err != nil) != tc.err || (!tc.err && (!slices.Equal(words, tc.words) || !slices.Equal(patterns, tc.patterns))) {
+			t.Errorf("splitWords(%q, true) = %q, %q, %v; want %q, %q, error %v", tc.in, words, patterns, err, tc.words, tc.patterns, tc.err)
+		}
+	}
 }
 
 // TestGuideStatic starts the static section's three commands, verbatim but
