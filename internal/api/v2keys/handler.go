@@ -174,7 +174,9 @@ func (l *leaseTTLs) ttl(id int64) int64 {
 	}
 	var t int64
 	if resp, err := l.cli.TimeToLive(l.ctx, clientv3.LeaseID(id)); err == nil && resp.TTL > 0 {
-		t = resp.TTL
+		// v2 counts a started second as whole: a fresh 100 s node shows
+		// ttl 100, not the 99 whole seconds a lease reports.
+		t = min(resp.TTL+1, resp.GrantedTTL)
 	}
 	l.seen[id] = t
 	return t

@@ -43,7 +43,7 @@ func parseParams(method string, form url.Values) (params, *Error) {
 		}
 		b, perr := strconv.ParseBool(vs[0])
 		if perr != nil {
-			err = newError(CodeInvalidField, "invalid value for "+name, 0)
+			err = newError(CodeInvalidField, `invalid value for "`+name+`"`, 0)
 			return
 		}
 		*dst = b
@@ -58,7 +58,7 @@ func parseParams(method string, form url.Values) (params, *Error) {
 		}
 		n, perr := strconv.ParseUint(vs[0], 10, 64)
 		if perr != nil {
-			err = newError(CodeIndexNaN, "invalid value for "+name, 0)
+			err = newError(CodeIndexNaN, `invalid value for "`+name+`"`, 0)
 			return
 		}
 		*dst = n
@@ -104,7 +104,7 @@ func parseParams(method string, form url.Values) (params, *Error) {
 	if s := form.Get("ttl"); s != "" {
 		n, perr := strconv.ParseUint(s, 10, 64)
 		if perr != nil {
-			return params{}, newError(CodeTTLNaN, "invalid value for ttl", 0)
+			return params{}, newError(CodeTTLNaN, `invalid value for "ttl"`, 0)
 		}
 		p.ttl = &n
 	}

@@ -35,7 +35,7 @@ func (h *handler) get(ctx context.Context, w http.ResponseWriter, key string, p 
 	var n *node
 	switch {
 	case key == "/":
-		n = &node{Key: "/", Dir: true}
+		n = &node{Dir: true} // etcd leaves the root's key out
 	case len(self) == 0:
 		return newError(CodeKeyNotFound, key, resp.Header.Revision)
 	default:

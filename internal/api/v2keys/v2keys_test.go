@@ -221,7 +221,7 @@ func TestV2Keys(t *testing.T) {
 		if h := e.do("GET", "/d/a/_hidden", nil); val(h.Node) != "h" {
 			e.t.Fatalf("hidden get %s", h.raw)
 		}
-		if root := e.do("GET", "/", nil); !root.Node.Dir || root.Node.Key != "/" || len(root.Node.Nodes) == 0 {
+		if root := e.do("GET", "/", nil); !root.Node.Dir || root.Node.Key != "" || len(root.Node.Nodes) == 0 { // etcd 3.4 omits the root's key
 			e.t.Fatalf("root %s", root.raw)
 		}
 		e.wantErr(e.do("PUT", "/d/a", v("value", "v")), 403, CodeNotFile, "/d/a")

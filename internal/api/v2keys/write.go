@@ -268,6 +268,12 @@ func (h *handler) put(ctx context.Context, w http.ResponseWriter, key string, p 
 			continue
 		}
 		g.used = true
+		// The previous node is rendered before its lease is revoked, so it
+		// keeps its ttl and expiration, as v2 shows them.
+		var prev *node
+		if st.kv != nil {
+			prev = toNode(key, st.kv, h.newLeaseTTLs(ctx))
+		}
 		if st.kv != nil && st.kv.Lease != 0 && clientv3.LeaseID(st.kv.Lease) != g.id {
 			h.revoke(clientv3.LeaseID(st.kv.Lease))
 		}
@@ -284,12 +290,14 @@ func (h *handler) put(ctx context.Context, w http.ResponseWriter, key string, p 
 			exp := time.Now().Add(time.Duration(g.ttl) * time.Second).UTC()
 			n.Expiration = &exp
 		}
-		ev := &event{Action: actionName(mode), Node: n}
+		ev := &event{Action: actionName(mode), Node: n, PrevNode: prev}
 		status := http.StatusOK
-		if st.kv != nil {
-			ev.PrevNode = toNode(key, st.kv, nil)
-		} else if mode == modeSet || mode == modeCreate {
+		if st.kv == nil && (mode == modeSet || mode == modeCreate) {
 			status = http.StatusCreated
+		}
+		if p.noValueOnSuccess {
+			// v2 answers a successful write with the action alone.
+			ev = &event{Action: ev.Action}
 		}
 		h.writeEvent(w, resp.Header, status, ev)
 		return nil
@@ -392,7 +400,11 @@ func (h *handler) post(ctx context.Context, w http.ResponseWriter, key string, p
 			exp := time.Now().Add(time.Duration(g.ttl) * time.Second).UTC()
 			n.Expiration = &exp
 		}
-		h.writeEvent(w, resp.Header, http.StatusCreated, &event{Action: "create", Node: n})
+		ev := &event{Action: "create", Node: n}
+		if p.noValueOnSuccess {
+			ev = &event{Action: ev.Action}
+		}
+		h.writeEvent(w, resp.Header, http.StatusCreated, ev)
 		return nil
 	}
 	return newError(CodeRaftInternal, "too many conflicting writes", st.rev)
