@@ -22,8 +22,10 @@ func run(args, environ []string) int {
 		switch args[0] {
 		case "discovery":
 			return runDiscoveryService(args[1:])
-		case "gateway", "grpc-proxy":
-			// Subcommands of later milestones; say so rather than
+		case "gateway":
+			return runGateway(args[1:])
+		case "grpc-proxy":
+			// A subcommand of a later milestone; say so rather than
 			// report a bad flag.
 			fatalf("not supported yet: cairn %s", args[0])
 			return 1

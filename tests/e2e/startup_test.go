@@ -224,7 +224,7 @@ func TestStartupBadInput(t *testing.T) {
 				"--initial-cluster", "default=https://127.0.0.1:" + strconv.Itoa(pp), "--peer-cert-file", "/nonexistent/peer.crt", "--peer-key-file", "/nonexistent/peer.key"},
 			contains: []string{"--peer-cert-file", "/nonexistent/peer.crt", "no such file"}},
 		{name: "not yet supported flag", args: []string{"--listen-client-http-urls", "http://127.0.0.1:2382"}, exact: "not supported yet: --listen-client-http-urls"},
-		{name: "gateway", args: []string{"gateway", "start"}, contains: []string{"not supported yet"}},
+		{name: "grpc-proxy", args: []string{"grpc-proxy", "start"}, contains: []string{"not supported yet"}},
 	}
 	for _, tc := range cases {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
