@@ -67,7 +67,9 @@ func (p *peer) sendSnapshot(m raftpb.Message) (raftpb.SnapshotMetadata, error) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
+	writerDone := make(chan struct{})
 	go func() {
+		defer close(writerDone)
 		bw := bufio.NewWriterSize(pw, 256<<10)
 		_, err := writeFrame(bw, &m, nil)
 		if err == nil {
@@ -78,7 +80,12 @@ func (p *peer) sendSnapshot(m raftpb.Message) (raftpb.SnapshotMetadata, error) {
 		}
 		pw.CloseWithError(err)
 	}()
-	defer pr.Close()
+	// The writer reads the state through release's snapshot: stop it and
+	// wait for it before release runs (deferred earlier, so later).
+	defer func() {
+		pr.Close()
+		<-writerDone
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/")+SnapshotPath, pr)
 	if err != nil {
 		return meta, err
