@@ -32,33 +32,12 @@ func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS
 	advertise := urlStrings(cfg.AdvertisePeerURLs)
 	client := &http.Client{Timeout: remoteTimeout, Transport: &http.Transport{TLSClientConfig: peerTLS}}
 	token := cfg.InitialClusterToken
-	if cfg.Discovery != "" {
-		// v2 discovery: the discovery URL is the cluster token, as in etcd.
-		token = cfg.Discovery
-		lg.Info("bootstrapping through discovery", zap.String("discovery-url", cfg.Discovery))
-		initial, err := bootstrap.Discover(context.Background(), bootstrap.DiscoveryOptions{
-			URL:      cfg.Discovery,
-			Proxy:    cfg.DiscoveryProxy,
-			Name:     cfg.Name,
-			MemberID: membership.MemberID(advertise, token, nil),
-			PeerURLs: advertise,
-			Logger:   lg.Named("discovery"),
-		})
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		found := *cfg
-		found.InitialCluster = initial
-		if clusterMap, err = found.InitialClusterMap(); err != nil {
-			return nil, nil, 0, fmt.Errorf("discovery: %w", err)
-		}
-	}
-	if cfg.DiscoveryToken != "" {
-		// v3 discovery: the members found there replace --initial-cluster,
-		// and the discovery token is the cluster token, as in etcd.
-		token = cfg.DiscoveryToken
-		initial, err := discoverV3(cfg, advertise, lg)
-		if err != nil {
+	if usesDiscovery(cfg) && cfg.DiscoverySRV == "" {
+		// The members found by discovery replace --initial-cluster, and
+		// the discovery URL (v2) or token (v3) is the cluster token, as in
+		// etcd.
+		var initial string
+		if initial, token, err = discover(cfg, advertise, lg); err != nil {
 			return nil, nil, 0, err
 		}
 		found := *cfg
@@ -112,6 +91,25 @@ func checkStaticBootstrap(cfg *config.Config) error {
 	}
 	_, _, err = bootstrap.Static(cfg.Name, clusterMap, urlStrings(cfg.AdvertisePeerURLs), cfg.InitialClusterToken)
 	return err
+}
+
+// discover runs v2 (--discovery) or v3 (--discovery-token) discovery and
+// returns the initial cluster and the cluster token.
+func discover(cfg *config.Config, advertise []string, lg *zap.Logger) (initial, token string, err error) {
+	if cfg.DiscoveryToken != "" {
+		initial, err = discoverV3(cfg, advertise, lg)
+		return initial, cfg.DiscoveryToken, err
+	}
+	lg.Info("bootstrapping through discovery", zap.String("discovery-url", cfg.Discovery))
+	initial, err = bootstrap.Discover(context.Background(), bootstrap.DiscoveryOptions{
+		URL:      cfg.Discovery,
+		Proxy:    cfg.DiscoveryProxy,
+		Name:     cfg.Name,
+		MemberID: membership.MemberID(advertise, cfg.Discovery, nil),
+		PeerURLs: advertise,
+		Logger:   lg.Named("discovery"),
+	})
+	return initial, cfg.Discovery, err
 }
 
 // discoverV3 runs v3 discovery against --discovery-endpoints and returns

@@ -53,6 +53,7 @@ func (s *Server) applyConfChange(round *applyRound, cc raftpb.ConfChange, applyC
 	if err := s.logs.StageConfState(round.b, *cs); err != nil {
 		return &fatalError{err}
 	}
+	round.afterCommit(s.refreshRole)
 	if cc.ID == 0 {
 		return nil // a bootstrap entry: nobody waits for it
 	}
@@ -88,7 +89,7 @@ func (s *Server) applyMembership(round *applyRound, cc raftpb.ConfChange, ctx *c
 			round.afterCommit(func() { s.peers.AddPeer(id, m.PeerURLs) })
 		}
 	case raftpb.ConfChangeRemoveNode:
-		if m, ok := s.cluster.Member(id); ok && !m.IsLearner && s.votersExcept(id) == 0 {
+		if m, ok := s.cluster.Member(id); ok && !m.IsLearner && len(s.voters()) == 1 {
 			// raft cannot remove its last voter.
 			return ErrNotEnoughStarted
 		}
@@ -124,17 +125,6 @@ func isMembershipRefusal(err error) bool {
 		}
 	}
 	return false
-}
-
-// votersExcept counts the voting members other than id.
-func (s *Server) votersExcept(id uint64) int {
-	n := 0
-	for _, m := range s.cluster.Members() {
-		if m.ID != id && !m.IsLearner {
-			n++
-		}
-	}
-	return n
 }
 
 // applyConfChangeV2 applies joint-consensus changes to raft only. Cairn and

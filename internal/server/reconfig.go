@@ -291,7 +291,11 @@ func (s *Server) stopRemoved() {
 	})
 }
 
-// IsLearner reports whether this member is a learner.
-func (s *Server) IsLearner() bool {
-	return s.cluster.IsLearner(s.id)
-}
+// IsLearner reports whether this member is a learner. Every client call
+// asks, so it reads a flag that refreshRole keeps in step with the member
+// list rather than the list itself.
+func (s *Server) IsLearner() bool { return s.learner.Load() }
+
+// refreshRole re-reads whether this member is a learner; it runs whenever
+// the member list may have changed (start, conf change, snapshot).
+func (s *Server) refreshRole() { s.learner.Store(s.cluster.IsLearner(s.id)) }

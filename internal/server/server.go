@@ -61,6 +61,8 @@ type Server struct {
 	leaderChanges atomic.Uint64
 	// proposalsFailed counts proposals that did not commit in time.
 	proposalsFailed atomic.Uint64
+	// learner mirrors whether this member is a learner (refreshRole).
+	learner atomic.Bool
 	// leaderChanged is closed and replaced on every leader change, so
 	// waiters can give up early (etcd's "leader changed").
 	leaderChangedMu sync.Mutex
@@ -219,6 +221,7 @@ func (s *Server) Start() error {
 			return ErrRemoved
 		}
 	}
+	s.refreshRole()
 	s.reqID = newIDGenerator(s.id, time.Now())
 	s.forwardClient = newForwardClient(s.opts.PeerTLS)
 	s.reads = newReadIndexer(s)

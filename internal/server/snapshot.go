@@ -194,6 +194,7 @@ func (s *Server) reloadState() error {
 	s.appliedIndex.Store(idx)
 	s.hub.Restore(s.kv.Rev())
 	s.syncPeers(before)
+	s.refreshRole()
 	s.applied.reached(idx)
 	if s.cluster.IsRemoved(s.id) {
 		s.stopRemoved()

@@ -169,15 +169,10 @@ func (p *peer) stream(base string) (connected bool, err error) {
 	// request must also end that read, or the client waits for it forever.
 	defer context.AfterFunc(ctx, func() { pw.CloseWithError(errStreamClosed) })()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/")+StreamPath, pr)
+	req, err := p.newRequest(ctx, base, StreamPath, pr)
 	if err != nil {
 		return false, err
 	}
-	req.ContentLength = -1
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set(HeaderClusterID, idString(p.t.opts.ClusterID()))
-	req.Header.Set(HeaderFrom, strconv.FormatUint(p.t.opts.ID, 10))
-	req.Header.Set(HeaderTo, strconv.FormatUint(p.id, 10))
 
 	// The dial timeout covers connecting and the response headers; the
 	// receiver answers before it reads any frame.
@@ -224,6 +219,21 @@ func (p *peer) stream(base string) (connected bool, err error) {
 	p.activeSince.Store(time.Now().UnixNano())
 	defer p.activeSince.Store(0)
 	return true, p.writeLoop(ctx, pw)
+}
+
+// newRequest is a POST of body to the peer's path at base, with the
+// headers every receiver checks before it reads the body.
+func (p *peer) newRequest(ctx context.Context, base, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/")+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set(HeaderClusterID, idString(p.t.opts.ClusterID()))
+	req.Header.Set(HeaderFrom, strconv.FormatUint(p.t.opts.ID, 10))
+	req.Header.Set(HeaderTo, strconv.FormatUint(p.id, 10))
+	return req, nil
 }
 
 // writeLoop moves messages from the queue into the stream. It flushes only

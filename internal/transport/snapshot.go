@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -86,15 +85,10 @@ func (p *peer) sendSnapshot(m raftpb.Message) (raftpb.SnapshotMetadata, error) {
 		pr.Close()
 		<-writerDone
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/")+SnapshotPath, pr)
+	req, err := p.newRequest(ctx, base, SnapshotPath, pr)
 	if err != nil {
 		return meta, err
 	}
-	req.ContentLength = -1
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set(HeaderClusterID, idString(p.t.opts.ClusterID()))
-	req.Header.Set(HeaderFrom, strconv.FormatUint(p.t.opts.ID, 10))
-	req.Header.Set(HeaderTo, strconv.FormatUint(p.id, 10))
 	resp, err := p.t.client.Do(req)
 	if err != nil {
 		return meta, err

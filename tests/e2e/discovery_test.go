@@ -31,26 +31,7 @@ func TestDiscoveryV3(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"--discovery-token", token, "--discovery-endpoints", disc.Endpoint()}
-	var members []*framework.Member
-	for i := 0; i < 3; i++ {
-		m := framework.NewMember(t, framework.MemberConfig{Name: fmt.Sprintf("d%d", i), NoInitialCluster: true, Args: args})
-		if err := m.Start(); err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, m)
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(members))
-	for i, m := range members {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = m.WaitReadyTimeout(time.Minute) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	members := startBootstrapping(t, args, "d0", "d1", "d2")
 	ml, err := members[0].Client(t).MemberList(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -88,13 +69,20 @@ func TestDiscoveryV3(t *testing.T) {
 	}
 }
 
-// startDiscoveryMembers starts n members bootstrapping with --discovery
-// url and waits until they are all ready.
+// startDiscoveryMembers starts members bootstrapping with --discovery url
+// and waits until they are all ready.
 func startDiscoveryMembers(t *testing.T, url string, names ...string) []*framework.Member {
+	t.Helper()
+	return startBootstrapping(t, []string{"--discovery", url}, names...)
+}
+
+// startBootstrapping starts members named names with bootstrap flags args
+// instead of --initial-cluster, together, and waits until all are ready.
+func startBootstrapping(t *testing.T, args []string, names ...string) []*framework.Member {
 	t.Helper()
 	var ms []*framework.Member
 	for _, n := range names {
-		m := framework.NewMember(t, framework.MemberConfig{Name: n, NoInitialCluster: true, Args: []string{"--discovery", url}})
+		m := framework.NewMember(t, framework.MemberConfig{Name: n, NoInitialCluster: true, Args: args})
 		if err := m.Start(); err != nil {
 			t.Fatal(err)
 		}

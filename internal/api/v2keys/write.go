@@ -155,6 +155,25 @@ func (h *handler) grant(ctx context.Context, ttl *uint64) (*grant, error) {
 	return g, nil
 }
 
+// setTTL gives n the ttl and expiration of the lease granted for it.
+func (g *grant) setTTL(n *node) {
+	if g.id == 0 {
+		return
+	}
+	n.TTL = g.ttl
+	exp := time.Now().Add(time.Duration(g.ttl) * time.Second).UTC()
+	n.Expiration = &exp
+}
+
+// writeWritten answers a successful write; with noValueOnSuccess v2
+// answers with the action alone.
+func (h *handler) writeWritten(w http.ResponseWriter, hdr *pb.ResponseHeader, status int, p params, ev *event) {
+	if p.noValueOnSuccess {
+		ev = &event{Action: ev.Action}
+	}
+	h.writeEvent(w, hdr, status, ev)
+}
+
 func (g *grant) release() {
 	if g.id != 0 && !g.used {
 		g.h.revoke(g.id)
@@ -282,24 +301,15 @@ func (h *handler) put(ctx context.Context, w http.ResponseWriter, key string, p 
 		if st.kv != nil {
 			n.CreatedIndex = st.kv.CreateRevision
 		}
-		if !dir && !p.noValueOnSuccess {
+		if !dir {
 			n.Value = &value
 		}
-		if g.id != 0 {
-			n.TTL = g.ttl
-			exp := time.Now().Add(time.Duration(g.ttl) * time.Second).UTC()
-			n.Expiration = &exp
-		}
-		ev := &event{Action: actionName(mode), Node: n, PrevNode: prev}
+		g.setTTL(n)
 		status := http.StatusOK
 		if st.kv == nil && (mode == modeSet || mode == modeCreate) {
 			status = http.StatusCreated
 		}
-		if p.noValueOnSuccess {
-			// v2 answers a successful write with the action alone.
-			ev = &event{Action: ev.Action}
-		}
-		h.writeEvent(w, resp.Header, status, ev)
+		h.writeWritten(w, resp.Header, status, p, &event{Action: actionName(mode), Node: n, PrevNode: prev})
 		return nil
 	}
 	return newError(CodeRaftInternal, "too many conflicting writes", st.rev)
@@ -392,19 +402,11 @@ func (h *handler) post(ctx context.Context, w http.ResponseWriter, key string, p
 		g.used = true
 		rev := resp.Header.Revision
 		n := &node{Key: child, Dir: p.dir, ModifiedIndex: rev, CreatedIndex: rev}
-		if !p.dir && !p.noValueOnSuccess {
+		if !p.dir {
 			n.Value = &value
 		}
-		if g.id != 0 {
-			n.TTL = g.ttl
-			exp := time.Now().Add(time.Duration(g.ttl) * time.Second).UTC()
-			n.Expiration = &exp
-		}
-		ev := &event{Action: "create", Node: n}
-		if p.noValueOnSuccess {
-			ev = &event{Action: ev.Action}
-		}
-		h.writeEvent(w, resp.Header, http.StatusCreated, ev)
+		g.setTTL(n)
+		h.writeWritten(w, resp.Header, http.StatusCreated, p, &event{Action: "create", Node: n})
 		return nil
 	}
 	return newError(CodeRaftInternal, "too many conflicting writes", st.rev)
