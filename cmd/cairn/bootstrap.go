@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/cairn-db/cairn/internal/bootstrap"
 	"github.com/cairn-db/cairn/internal/config"
 	"github.com/cairn-db/cairn/internal/membership"
+	"github.com/cairn-db/cairn/internal/srv"
 	"github.com/cairn-db/cairn/internal/tlsutil"
 	"go.uber.org/zap"
 )
@@ -25,6 +27,9 @@ const remoteTimeout = 5 * time.Second
 // usually not up yet, so this must stay short (etcd waits about a second).
 const alreadyBootstrappedTimeout = time.Second
 
+// srvTimeout bounds the DNS lookups of --discovery-srv.
+const srvTimeout = 30 * time.Second
+
 // bootstrapMember decides, for an empty data dir, which cluster this member
 // founds or joins: the founding members and this member for a new cluster,
 // or this member, the current members and the cluster ID for a join.
@@ -32,7 +37,13 @@ func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS
 	advertise := urlStrings(cfg.AdvertisePeerURLs)
 	client := &http.Client{Timeout: remoteTimeout, Transport: &http.Transport{TLSClientConfig: peerTLS}}
 	token := cfg.InitialClusterToken
-	if usesDiscovery(cfg) && cfg.DiscoverySRV == "" {
+	if cfg.DiscoverySRV != "" {
+		// The SRV records replace --initial-cluster; the token stays
+		// --initial-cluster-token, as in etcd.
+		if clusterMap, err = srvClusterMap(cfg, advertise, lg); err != nil {
+			return nil, nil, 0, err
+		}
+	} else if usesDiscovery(cfg) {
 		// The members found by discovery replace --initial-cluster, and
 		// the discovery URL (v2) or token (v3) is the cluster token, as in
 		// etcd.
@@ -53,13 +64,15 @@ func bootstrapMember(cfg *config.Config, clusterMap map[string][]string, peerTLS
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		self, err := bootstrap.Join(cfg.Name, clusterMap, advertise, remote)
+		self, err := bootstrap.Join(ctx, nil, cfg.Name, clusterMap, advertise, remote)
 		if err != nil {
 			return nil, nil, 0, err
 		}
 		return remote.Members, self, remote.ID, nil
 	}
-	members, self, err = bootstrap.Static(cfg.Name, clusterMap, advertise, token)
+	ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+	defer cancel()
+	members, self, err = bootstrap.Static(ctx, nil, cfg.Name, clusterMap, advertise, token)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -89,8 +102,30 @@ func checkStaticBootstrap(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = bootstrap.Static(cfg.Name, clusterMap, urlStrings(cfg.AdvertisePeerURLs), cfg.InitialClusterToken)
+	ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+	defer cancel()
+	_, _, err = bootstrap.Static(ctx, nil, cfg.Name, clusterMap, urlStrings(cfg.AdvertisePeerURLs), cfg.InitialClusterToken)
 	return err
+}
+
+// srvClusterMap builds the initial cluster from the DNS SRV records of
+// --discovery-srv (compat §6), through the system resolver.
+func srvClusterMap(cfg *config.Config, advertise []string, lg *zap.Logger) (map[string][]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), srvTimeout)
+	defer cancel()
+	initial, err := srv.ServerCluster(ctx, net.DefaultResolver, srv.ServerOptions{
+		Domain:            cfg.DiscoverySRV,
+		ServiceName:       cfg.DiscoverySRVName,
+		Name:              cfg.Name,
+		AdvertisePeerURLs: advertise,
+		Logger:            lg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	found := *cfg
+	found.InitialCluster = initial
+	return found.InitialClusterMap()
 }
 
 // discover runs v2 (--discovery) or v3 (--discovery-token) discovery and

@@ -59,6 +59,13 @@ func runMember(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if cfg.DiscoverySRV != "" && sec.peerDial != nil && cfg.PeerTLS.TrustedCAFile == "" {
+		// Peers found through DNS and verified against the system's roots
+		// must prove the discovery domain, not just the host name a
+		// (possibly forged) SRV record points at: etcd's rule, which the
+		// guide states. Cairn keeps it after a restart too.
+		sec.peerDial.ServerName = cfg.DiscoverySRV
+	}
 	var (
 		members       []*membership.Member
 		self          *membership.Member

@@ -1,9 +1,12 @@
 // Package bootstrap decides which cluster a member with an empty data dir
 // founds or joins.
 //
-//   - Static founds a new cluster from --initial-cluster and the token: it
+//   - Static founds a new cluster from --initial-cluster (or the cluster
+//     that DNS SRV records describe, see internal/srv) and the token: it
 //     returns the founding members and this member, with the guide's error
-//     texts for a name not listed or advertised URLs that differ.
+//     texts for a name not listed or advertised URLs that differ. URLs
+//     that differ as text are compared by resolved address (SameURLs), so
+//     a member advertising its IP matches an SRV record naming its host.
 //   - FetchCluster and Join join a running cluster
 //     (--initial-cluster-state existing): FetchCluster asks the other
 //     members' peer URLs for GET /members (etcd's layout, which
@@ -23,7 +26,6 @@
 //     (SizeNotFoundError). DiscoveredCluster reads without registering,
 //     for --discovery-fallback=proxy.
 //
-// DNS SRV joins this package later. Callers use it only when
-// the data dir holds no member: a restarted member ignores every bootstrap
-// flag, as etcd does.
+// Callers use it only when the data dir holds no member: a restarted
+// member ignores every bootstrap flag, as etcd does.
 package bootstrap

@@ -134,8 +134,8 @@ func PeerURLsExcept(cluster map[string][]string, name string) []string {
 // etcd does: the same number of members, with the same peer URLs. It
 // returns this member's record, carrying the ID the cluster gave it when it
 // was added.
-func Join(name string, cluster map[string][]string, advertisePeerURLs []string, remote *RemoteCluster) (*membership.Member, error) {
-	local, self, err := Static(name, cluster, advertisePeerURLs, "")
+func Join(ctx context.Context, r Resolver, name string, cluster map[string][]string, advertisePeerURLs []string, remote *RemoteCluster) (*membership.Member, error) {
+	local, self, err := Static(ctx, r, name, cluster, advertisePeerURLs, "")
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func TestJoinAssignsRemoteID(t *testing.T) {
 		{ID: 11, Name: "m1", PeerURLs: []string{"http://127.0.0.1:2"}},
 		{ID: 12, PeerURLs: []string{"http://127.0.0.1:3"}},
 	}}
-	self, err := Join("new", cluster, []string{"http://127.0.0.1:3"}, remote)
+	self, err := Join(context.Background(), nil, "new", cluster, []string{"http://127.0.0.1:3"}, remote)
 	if err != nil || self.ID != 12 || self.Name != "new" {
 		t.Fatalf("Join = %+v, %v", self, err)
 	}
@@ -53,7 +53,7 @@ func TestJoinAssignsRemoteID(t *testing.T) {
 		{"other URL", map[string][]string{"m0": {"http://127.0.0.1:1"}, "m1": {"http://127.0.0.1:9"}, "new": {"http://127.0.0.1:3"}}, "unmatched member while checking PeerURLs"},
 		{"not listed", map[string][]string{"m0": {"http://127.0.0.1:1"}, "m1": {"http://127.0.0.1:2"}, "x": {"http://127.0.0.1:3"}}, "new not listed in the initial cluster config"},
 	} {
-		if _, err := Join("new", tc.cluster, []string{"http://127.0.0.1:3"}, remote); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Join(context.Background(), nil, "new", tc.cluster, []string{"http://127.0.0.1:3"}, remote); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
 	}

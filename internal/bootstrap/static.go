@@ -1,8 +1,8 @@
 package bootstrap
 
 import (
+	"context"
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/cairn-db/cairn/internal/membership"
@@ -10,8 +10,10 @@ import (
 
 // Static builds the founding members from --initial-cluster (name → peer
 // URLs) and the token, and finds this member by name. The errors carry the
-// guide's texts word for word.
-func Static(name string, cluster map[string][]string, advertisePeerURLs []string, token string) (members []*membership.Member, self *membership.Member, err error) {
+// guide's texts word for word. This member's URLs in the cluster and its
+// advertised ones are compared with SameURLs, through r (nil: the system
+// resolver) when they differ as text.
+func Static(ctx context.Context, r Resolver, name string, cluster map[string][]string, advertisePeerURLs []string, token string) (members []*membership.Member, self *membership.Member, err error) {
 	names := make([]string, 0, len(cluster))
 	for n := range cluster {
 		names = append(names, n)
@@ -34,8 +36,14 @@ func Static(name string, cluster map[string][]string, advertisePeerURLs []string
 	if self == nil {
 		return nil, nil, fmt.Errorf("%s not listed in the initial cluster config", name)
 	}
-	if !sameURLs(self.PeerURLs, advertisePeerURLs) {
-		return nil, nil, fmt.Errorf("error setting up initial cluster: %s has different advertised URLs in the cluster and advertised peer URLs list", name)
+	if same, rerr := SameURLs(ctx, r, self.PeerURLs, advertisePeerURLs); !same {
+		msg := fmt.Sprintf("error setting up initial cluster: %s has different advertised URLs in the cluster and advertised peer URLs list", name)
+		if rerr != nil {
+			// The guide's text stays the line's start; why the
+			// names could not be compared follows it.
+			return nil, nil, fmt.Errorf("%s (%w)", msg, rerr)
+		}
+		return nil, nil, fmt.Errorf("%s", msg)
 	}
 	ids := map[uint64]bool{}
 	for _, m := range members {
@@ -45,9 +53,4 @@ func Static(name string, cluster map[string][]string, advertisePeerURLs []string
 		ids[m.ID] = true
 	}
 	return members, self, nil
-}
-
-// sameURLs compares URL sets after normalising each through url.Parse.
-func sameURLs(a, b []string) bool {
-	return slices.Equal(membership.NormalizeURLs(a), membership.NormalizeURLs(b))
 }

@@ -17,11 +17,9 @@ var notYetSupported = []struct {
 }{
 	// Split HTTP client listener.
 	{"listen-client-http-urls", changed},
-	// Discovery (v2, v3, DNS SRV).
+	// Discovery.
 	// --discovery-fallback=proxy needs the v2 proxy.
 	{"discovery-fallback", changed},
-	{"discovery-srv", changed},
-	{"discovery-srv-name", changed},
 	// v2 proxy.
 	{"proxy", changed},
 	// Peer transport timeouts (clustering).

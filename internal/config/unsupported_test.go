@@ -17,7 +17,7 @@ func TestUnsupported(t *testing.T) {
 		{[]string{"--listen-client-http-urls", "http://127.0.0.1:2382"}, "--listen-client-http-urls"},
 		{[]string{"--discovery", "http://d.example:80/t"}, ""},
 		{[]string{"--discovery", "http://d.example:80/t", "--discovery-fallback", "proxy"}, "--discovery-fallback"},
-		{[]string{"--discovery-srv", "example.com"}, "--discovery-srv"},
+		{[]string{"--discovery-srv", "example.com", "--discovery-srv-name", "x"}, ""},       // DNS SRV
 		{[]string{"--discovery-endpoints", "127.0.0.1:2379", "--discovery-token", "t"}, ""}, // v3 discovery
 		{[]string{"--proxy", "readonly"}, "--proxy"},
 		{[]string{"--initial-cluster", "a=http://10.0.0.1:2380,b=http://10.0.0.2:2380"}, ""}, // static clusters over http are supported
