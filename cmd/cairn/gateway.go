@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,7 +20,8 @@ import (
 const gatewayUsage = `Usage: cairn gateway start [flags]
 
 An L4 gateway: a TCP pass-through that forwards each client connection to
-one of the cluster's client endpoints, round robin, skipping failed ones.
+one of the cluster's client endpoints, skipping failed ones: round robin
+over --endpoints, or by SRV priority and weight with --discovery-srv.
 
 Flags:
   --endpoints 127.0.0.1:2379
@@ -29,13 +31,18 @@ Flags:
   --retry-delay 1m0s
       how long a failed endpoint is skipped before it is tried again
   --discovery-srv ''
-      DNS domain used to bootstrap the endpoints (not supported yet)
+      DNS domain whose _etcd-client-ssl and _etcd-client SRV records give
+      the endpoints; --endpoints is used when no record is kept (a failed
+      lookup stops the gateway)
   --discovery-srv-name ''
-      service name to query with --discovery-srv
-  --insecure-discovery true
-      accept insecure SRV records
+      service name to query with --discovery-srv (adds "-<name>")
+  --insecure-discovery false
+      accept insecure SRV records: http ones, and https ones unchecked;
+      otherwise each https endpoint must pass a TLS handshake for the
+      --discovery-srv domain
   --trusted-ca-file ''
-      path to the client server TLS CA file for SRV discovery
+      path to the client server TLS CA file for verifying the discovered
+      endpoints (default: the system roots)
 `
 
 // endpointsFlag is a comma-separated list; the first use replaces the
@@ -76,10 +83,12 @@ func runGateway(args []string) int {
 	fs.Var(endpoints, "endpoints", "")
 	listenAddr := fs.String("listen-addr", "127.0.0.1:23790", "")
 	retryDelay := fs.String("retry-delay", "1m0s", "")
-	srv := fs.String("discovery-srv", "", "")
-	fs.String("discovery-srv-name", "", "")
-	fs.Bool("insecure-discovery", true, "")
-	fs.String("trusted-ca-file", "", "")
+	srvDomain := fs.String("discovery-srv", "", "")
+	srvName := fs.String("discovery-srv-name", "", "")
+	// false, as etcd's gateway (etcdctl's flag of the same name defaults
+	// to true).
+	insecureDiscovery := fs.Bool("insecure-discovery", false, "")
+	trustedCA := fs.String("trusted-ca-file", "", "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Print(gatewayUsage)
@@ -92,10 +101,6 @@ func runGateway(args []string) int {
 		fatalf("gateway: unexpected argument %q", fs.Arg(0))
 		return 2
 	}
-	if *srv != "" {
-		fatalf("not supported yet: --discovery-srv")
-		return 1
-	}
 	delay, err := time.ParseDuration(*retryDelay)
 	if err != nil || delay < 0 {
 		fatalf("gateway: invalid --retry-delay %q (want a duration such as 1m)", *retryDelay)
@@ -104,7 +109,19 @@ func runGateway(args []string) int {
 	if delay == 0 {
 		delay = 5 * time.Minute // etcd's tcpproxy default for a zero delay
 	}
-	eps, err := gateway.ParseEndpoints(endpoints.list)
+	lg, err := zap.NewProduction()
+	if err != nil {
+		fatalf("gateway: %v", err)
+		return 1
+	}
+	defer lg.Sync()
+	eps, err := gateway.ResolveEndpoints(context.Background(), net.DefaultResolver, gateway.DiscoveryOptions{
+		Domain:        *srvDomain,
+		ServiceName:   *srvName,
+		Insecure:      *insecureDiscovery,
+		TrustedCAFile: *trustedCA,
+		Logger:        lg,
+	}, endpoints.list)
 	if err != nil {
 		fatalf("%v", err)
 		return 1
@@ -113,12 +130,6 @@ func runGateway(args []string) int {
 		fatalf("%v", err)
 		return 1
 	}
-	lg, err := zap.NewProduction()
-	if err != nil {
-		fatalf("gateway: %v", err)
-		return 1
-	}
-	defer lg.Sync()
 	ln, err := net.Listen("tcp", *listenAddr)
 	if err != nil {
 		fatalf("gateway: listen %s: %v", *listenAddr, err)
@@ -129,8 +140,12 @@ func runGateway(args []string) int {
 		fatalf("%v", err)
 		return 1
 	}
+	addrs := make([]string, len(eps))
+	for i, ep := range eps {
+		addrs[i] = ep.Addr
+	}
 	lg.Info("ready to proxy client requests",
-		zap.String("listen-addr", ln.Addr().String()), zap.Strings("endpoints", eps), zap.Duration("retry-delay", delay))
+		zap.String("listen-addr", ln.Addr().String()), zap.Strings("endpoints", addrs), zap.Duration("retry-delay", delay))
 	errc := make(chan error, 1)
 	go func() { errc <- p.Serve() }()
 	sigc := make(chan os.Signal, 1)

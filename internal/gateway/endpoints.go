@@ -8,11 +8,21 @@ import (
 	"strings"
 )
 
+// Endpoint is one upstream address with the SRV priority and weight it was
+// published with (RFC 2782): the lowest priority is used first, and weight
+// shares the load within one priority. Endpoints given with --endpoints
+// have both zero.
+type Endpoint struct {
+	Addr     string // host:port
+	Priority uint16
+	Weight   uint16
+}
+
 // ParseEndpoints turns the --endpoints values into host:port addresses:
 // a URL's scheme and path are dropped (the gateway proxies TCP, whatever
 // the endpoint speaks) and a port is required.
-func ParseEndpoints(list []string) ([]string, error) {
-	var eps []string
+func ParseEndpoints(list []string) ([]Endpoint, error) {
+	var eps []Endpoint
 	for _, ep := range list {
 		ep = strings.TrimSpace(ep)
 		if ep == "" {
@@ -28,7 +38,7 @@ func ParseEndpoints(list []string) ([]string, error) {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			return nil, fmt.Errorf("gateway: bad endpoint %q: bad port %q", ep, port)
 		}
-		eps = append(eps, net.JoinHostPort(host, port))
+		eps = append(eps, Endpoint{Addr: net.JoinHostPort(host, port)})
 	}
 	if len(eps) == 0 {
 		return nil, fmt.Errorf("gateway: no endpoints found")
@@ -53,13 +63,14 @@ type defaultResolver struct{}
 
 func (defaultResolver) LookupHost(host string) ([]string, error) { return net.LookupHost(host) }
 
-// CheckSelfLoop refuses endpoints that resolve to the gateway's own listen
-// address, which would proxy each connection back to the gateway forever.
+// CheckSelfLoop refuses endpoints, given or found by SRV, that resolve to
+// the gateway's own listen address, which would proxy each connection back
+// to the gateway forever.
 // An endpoint loops when its port is the listen port and one of its
 // addresses is one of the listen host's; a listen host of 0.0.0.0 or ::
 // covers the loopback and this machine's interface addresses. A nil r uses
 // the system resolver.
-func CheckSelfLoop(listenAddr string, endpoints []string, r Resolver) error {
+func CheckSelfLoop(listenAddr string, endpoints []Endpoint, r Resolver) error {
 	if r == nil {
 		r = defaultResolver{}
 	}
@@ -90,7 +101,8 @@ func CheckSelfLoop(listenAddr string, endpoints []string, r Resolver) error {
 		ip := net.ParseIP(a)
 		return local[canonIP(a)] || (wildcard && ip != nil && (ip.IsLoopback() || ip.IsUnspecified()))
 	}
-	for _, ep := range endpoints {
+	for _, e := range endpoints {
+		ep := e.Addr
 		host, port, err := net.SplitHostPort(ep)
 		if err != nil {
 			return fmt.Errorf("gateway: bad endpoint %q: %v", ep, errText(err))

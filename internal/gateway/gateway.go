@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"time"
@@ -23,9 +24,10 @@ const (
 
 // Options configure a Proxy.
 type Options struct {
-	// Endpoints are the host:port addresses connections are proxied to,
-	// tried in this order, round robin. Required.
-	Endpoints []string
+	// Endpoints are the upstreams connections are proxied to, chosen by
+	// SRV priority and weight (see the package comment); those without a
+	// weight are taken round robin in this order. Required.
+	Endpoints []Endpoint
 	// RetryDelay is how long a failed endpoint is skipped before it is
 	// tried again. Default DefaultRetryDelay.
 	RetryDelay time.Duration
@@ -35,6 +37,11 @@ type Options struct {
 	// Logger receives one line per failed endpoint and per client
 	// connection closed for want of a live endpoint. Default: no logging.
 	Logger *zap.Logger
+
+	// intn returns a uniform random number in [0, n) for the weighted
+	// choice; called under Proxy.mu. Tests set it to be deterministic.
+	// Default rand.IntN.
+	intn func(n int) int
 }
 
 // EnsureDefaults fills in the zero fields with their defaults.
@@ -48,12 +55,20 @@ func (o *Options) EnsureDefaults() {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
+	if o.intn == nil {
+		o.intn = rand.IntN
+	}
 }
 
 // Validate reports a configuration the proxy cannot run with.
 func (o *Options) Validate() error {
 	if len(o.Endpoints) == 0 {
 		return errors.New("gateway: no endpoints")
+	}
+	for _, ep := range o.Endpoints {
+		if ep.Addr == "" {
+			return errors.New("gateway: endpoint with an empty address")
+		}
 	}
 	if o.RetryDelay < 0 {
 		return fmt.Errorf("gateway: negative retry delay %v", o.RetryDelay)
@@ -62,12 +77,6 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("gateway: negative dial timeout %v", o.DialTimeout)
 	}
 	return nil
-}
-
-// endpoint is one upstream address and when it may be tried again.
-type endpoint struct {
-	addr      string
-	failUntil time.Time // zero when live; protected by Proxy.mu
 }
 
 // Proxy is a running gateway. Its methods are safe for concurrent use.
@@ -80,8 +89,7 @@ type Proxy struct {
 
 	mu struct {
 		sync.Mutex
-		eps    []*endpoint           // failUntil protected by mu
-		next   int                   // round-robin cursor
+		pick   picker                // with its endpoints' failUntil
 		conns  map[net.Conn]struct{} // open client and upstream connections
 		closed bool
 	}
@@ -97,8 +105,9 @@ func New(ln net.Listener, opts Options) (*Proxy, error) {
 	}
 	p := &Proxy{opts: opts, ln: ln}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	for _, a := range opts.Endpoints {
-		p.mu.eps = append(p.mu.eps, &endpoint{addr: a})
+	p.mu.pick.intn = opts.intn
+	for _, ep := range opts.Endpoints {
+		p.mu.pick.eps = append(p.mu.pick.eps, &endpoint{Endpoint: ep})
 	}
 	p.mu.conns = make(map[net.Conn]struct{})
 	return p, nil
@@ -178,33 +187,19 @@ func (p *Proxy) closeConn(c net.Conn) {
 	c.Close()
 }
 
-// pickLocked returns the next live endpoint after the cursor, skipping
-// those in tried, or nil.
-func (p *Proxy) pickLocked(now time.Time, tried map[*endpoint]bool) *endpoint {
-	n := len(p.mu.eps)
-	for range n {
-		ep := p.mu.eps[p.mu.next%n]
-		p.mu.next++
-		if !tried[ep] && !now.Before(ep.failUntil) {
-			return ep
-		}
-	}
-	return nil
-}
-
 // dial connects to a live endpoint, marking those that fail.
 func (p *Proxy) dial() (net.Conn, error) {
 	tried := make(map[*endpoint]bool)
 	d := net.Dialer{Timeout: p.opts.DialTimeout}
 	for {
 		p.mu.Lock()
-		ep := p.pickLocked(time.Now(), tried)
+		ep := p.mu.pick.pick(time.Now(), tried)
 		p.mu.Unlock()
 		if ep == nil {
 			return nil, errors.New("no live endpoint")
 		}
 		tried[ep] = true
-		out, err := d.DialContext(p.ctx, "tcp", ep.addr)
+		out, err := d.DialContext(p.ctx, "tcp", ep.Addr)
 		if err == nil {
 			p.mu.Lock()
 			ep.failUntil = time.Time{}
@@ -218,7 +213,7 @@ func (p *Proxy) dial() (net.Conn, error) {
 		ep.failUntil = time.Now().Add(p.opts.RetryDelay)
 		p.mu.Unlock()
 		p.opts.Logger.Warn("deactivated endpoint",
-			zap.String("address", ep.addr), zap.Duration("retry-delay", p.opts.RetryDelay), zap.Error(err))
+			zap.String("address", ep.Addr), zap.Duration("retry-delay", p.opts.RetryDelay), zap.Error(err))
 	}
 }
 

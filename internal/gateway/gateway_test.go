@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +73,15 @@ func echoServerAt(t *testing.T, name, addr string) string {
 	return ln.Addr().String()
 }
 
+// plain is endpoints as --endpoints gives them: no priority, no weight.
+func plain(addrs ...string) []Endpoint {
+	eps := make([]Endpoint, len(addrs))
+	for i, a := range addrs {
+		eps[i] = Endpoint{Addr: a}
+	}
+	return eps
+}
+
 // deadAddr is an address nothing listens on.
 func deadAddr(t *testing.T) string {
 	t.Helper()
@@ -128,7 +138,7 @@ func ask(t *testing.T, p *Proxy, line string) (string, error) {
 
 func TestProxiesBothWaysRoundRobin(t *testing.T) {
 	a, b := echoServer(t, "a"), echoServer(t, "b")
-	p, _ := startProxy(t, Options{Endpoints: []string{a, b}})
+	p, _ := startProxy(t, Options{Endpoints: plain(a, b)})
 	seen := map[string]int{}
 	for i := range 4 {
 		got, err := ask(t, p, fmt.Sprintf("hello %d", i))
@@ -166,7 +176,7 @@ func TestDeadEndpointSkippedAndRetried(t *testing.T) {
 	live := echoServer(t, "live")
 	dead := deadAddr(t)
 	const delay = 300 * time.Millisecond
-	p, logs := startProxy(t, Options{Endpoints: []string{dead, live}, RetryDelay: delay})
+	p, logs := startProxy(t, Options{Endpoints: plain(dead, live), RetryDelay: delay})
 
 	// The first connection goes to dead, fails over to live, and marks
 	// dead failed with one log line.
@@ -197,7 +207,7 @@ func TestDeadEndpointSkippedAndRetried(t *testing.T) {
 }
 
 func TestAllDeadClosesClientPromptly(t *testing.T) {
-	p, logs := startProxy(t, Options{Endpoints: []string{deadAddr(t), deadAddr(t)}})
+	p, logs := startProxy(t, Options{Endpoints: plain(deadAddr(t), deadAddr(t))})
 	start := time.Now()
 	if got, err := ask(t, p, "anyone?"); err == nil {
 		t.Fatalf("answer %q with every endpoint dead", got)
@@ -224,7 +234,7 @@ func TestCloseStopsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(ln, Options{Endpoints: []string{a}, Logger: zap.New(core)})
+	p, err := New(ln, Options{Endpoints: plain(a), Logger: zap.New(core)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +269,7 @@ func TestCloseStopsEverything(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
-	for _, o := range []Options{{}, {Endpoints: []string{"a:1"}, RetryDelay: -1}} {
+	for _, o := range []Options{{}, {Endpoints: plain("a:1"), RetryDelay: -1}, {Endpoints: plain("")}} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -275,9 +285,9 @@ func TestParseEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "127.0.0.1:2379,h.example:2379,10.0.0.1:2379,[::1]:2379,x:1"
-	if strings.Join(got, ",") != want {
-		t.Fatalf("got %v, want %s", got, want)
+	want := plain("127.0.0.1:2379", "h.example:2379", "10.0.0.1:2379", "[::1]:2379", "x:1")
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 	for _, bad := range []string{"127.0.0.1", "http://127.0.0.1", "h:port", "h:0", "h:70000"} {
 		if _, err := ParseEndpoints([]string{bad}); err == nil {
@@ -302,12 +312,16 @@ func (f fakeResolver) LookupHost(h string) ([]string, error) {
 }
 
 func TestCheckSelfLoop(t *testing.T) {
-	r := fakeResolver{"me.example": {"10.0.0.5"}, "other.example": {"10.0.0.6"}, "localhost": {"127.0.0.1", "::1"}}
+	r := fakeResolver{"me.example": {"10.0.0.5"}, "other.example": {"10.0.0.6"}, "localhost": {"127.0.0.1", "::1"},
+		"infra0.example.com.": {"127.0.0.1"}}
 	cases := []struct {
 		listen string
 		eps    []string
 		loop   bool
 	}{
+		// An SRV target keeps its trailing dot.
+		{"127.0.0.1:23790", []string{"infra0.example.com.:2379"}, false},
+		{"127.0.0.1:23790", []string{"infra0.example.com.:23790"}, true},
 		{"127.0.0.1:23790", []string{"127.0.0.1:2379"}, false},
 		{"127.0.0.1:23790", []string{"127.0.0.1:2379", "127.0.0.1:23790"}, true},
 		{"127.0.0.1:23790", []string{"localhost:23790"}, true},
@@ -319,7 +333,7 @@ func TestCheckSelfLoop(t *testing.T) {
 		{"0.0.0.0:2379", []string{"other.example:2380"}, false},
 	}
 	for _, tc := range cases {
-		err := CheckSelfLoop(tc.listen, tc.eps, r)
+		err := CheckSelfLoop(tc.listen, plain(tc.eps...), r)
 		if (err != nil) != tc.loop {
 			t.Errorf("CheckSelfLoop(%s, %v) = %v, want loop %v", tc.listen, tc.eps, err, tc.loop)
 		}
@@ -327,10 +341,39 @@ func TestCheckSelfLoop(t *testing.T) {
 			t.Errorf("message %q", err)
 		}
 	}
-	if err := CheckSelfLoop("127.0.0.1:1", []string{"nowhere.example:2"}, r); err == nil || !strings.Contains(err.Error(), "failed to resolve endpoint host") {
+	if err := CheckSelfLoop("127.0.0.1:1", plain("nowhere.example:2"), r); err == nil || !strings.Contains(err.Error(), "failed to resolve endpoint host") {
 		t.Errorf("unresolvable endpoint: %v", err)
 	}
-	if err := CheckSelfLoop("no-port", []string{"127.0.0.1:2"}, r); err == nil {
+	if err := CheckSelfLoop("no-port", plain("127.0.0.1:2"), r); err == nil {
 		t.Error("bad listen address accepted")
+	}
+}
+
+func TestProxySRVPriorityFailover(t *testing.T) {
+	a, b := echoServer(t, "a"), echoServer(t, "b")
+	dead := deadAddr(t)
+	p, logs := startProxy(t, Options{
+		Endpoints: []Endpoint{
+			{Addr: dead, Priority: 0, Weight: 5},
+			{Addr: a, Priority: 0, Weight: 1},
+			{Addr: b, Priority: 1},
+		},
+		intn: func(int) int { return 0 }, // always the first weighted endpoint
+	})
+	// The first draw picks dead, whose failure leaves a alone in the best
+	// priority; b, a lower priority, is never used while a is live.
+	for i := range 4 {
+		if got, err := ask(t, p, "x"); err != nil || got != "a: x" {
+			t.Fatalf("ask %d: %q, %v", i, got, err)
+		}
+	}
+	if n := logs.FilterMessage("deactivated endpoint").Len(); n != 1 {
+		t.Fatalf("%d deactivation lines, want 1: %v", n, logs.All())
+	}
+
+	// With every endpoint of the best priority down, the next one serves.
+	q, _ := startProxy(t, Options{Endpoints: []Endpoint{{Addr: dead, Weight: 1}, {Addr: b, Priority: 1, Weight: 1}}})
+	if got, err := ask(t, q, "y"); err != nil || got != "b: y" {
+		t.Fatalf("ask: %q, %v", got, err)
 	}
 }

@@ -50,4 +50,7 @@
 // in the resolver's order, union; it fails only when both lookups fail, with
 // etcd's text "dns lookup errors: <https err> and <http err>". As in etcd the
 // endpoint keeps the target's trailing dot (https://infra0.example.com.:2379).
+// ClientRecords gives the same endpoints, in the same order, each beside
+// the *net.SRV it came from, for callers that weigh endpoints by the
+// records' priority and weight (the gateway).
 package srv

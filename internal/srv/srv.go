@@ -169,9 +169,27 @@ func serviceCluster(ctx context.Context, r Resolver, lg *zap.Logger, scheme, ser
 	return parts, nil
 }
 
+// ClientSRVs are the client endpoints found in DNS with the records they
+// came from: SRVs[i] gave Endpoints[i]. The gateway balances by the
+// records' priority and weight.
+type ClientSRVs struct {
+	Endpoints []string   // scheme://target:port, target's trailing dot kept
+	SRVs      []*net.SRV // as the resolver returned them
+}
+
 // ClientEndpoints lists client URLs from the _etcd-client-ssl and
 // _etcd-client SRV records of domain (cairnctl, gateway, grpc-proxy).
 func ClientEndpoints(ctx context.Context, r Resolver, domain, svcName string) (urls []string, err error) {
+	c, err := ClientRecords(ctx, r, domain, svcName)
+	if err != nil {
+		return nil, err
+	}
+	return c.Endpoints, nil
+}
+
+// ClientRecords is ClientEndpoints with each endpoint's SRV record.
+func ClientRecords(ctx context.Context, r Resolver, domain, svcName string) (ClientSRVs, error) {
+	var c ClientSRVs
 	collect := func(scheme, service string) error {
 		_, records, err := r.LookupSRV(ctx, service, "tcp", domain)
 		if err != nil {
@@ -180,16 +198,17 @@ func ClientEndpoints(ctx context.Context, r Resolver, domain, svcName string) (u
 		for _, rec := range records {
 			// etcd keeps the target's trailing dot here.
 			u := url.URL{Scheme: scheme, Host: net.JoinHostPort(rec.Target, strconv.Itoa(int(rec.Port)))}
-			urls = append(urls, u.String())
+			c.Endpoints = append(c.Endpoints, u.String())
+			c.SRVs = append(c.SRVs, rec)
 		}
 		return nil
 	}
 	errHTTPS := collect("https", serviceName("etcd-client-ssl", svcName))
 	errHTTP := collect("http", serviceName("etcd-client", svcName))
 	if errHTTPS != nil && errHTTP != nil {
-		return nil, fmt.Errorf("dns lookup errors: %w and %w", errHTTPS, errHTTP)
+		return ClientSRVs{}, fmt.Errorf("dns lookup errors: %w and %w", errHTTPS, errHTTP)
 	}
-	return urls, nil
+	return c, nil
 }
 
 // UsesTLS reports whether an initial cluster found by ServerCluster holds an

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
+	"github.com/cairn-db/cairn/internal/srv/srvtest"
 
 	"github.com/cairn-db/cairn/internal/membership"
 )
@@ -55,6 +55,14 @@ var zone = map[string][]string{
 		"_etcd-client._tcp.mixed.example.com. 300 IN SRV 0 0 2379 infra2.example.com.",
 	},
 
+	// Client records with SRV priorities and weights; only the plain
+	// service exists.
+	"_etcd-client._tcp.weighted.example.com.": {
+		"_etcd-client._tcp.weighted.example.com. 300 IN SRV 0 60 2379 infra0.example.com.",
+		"_etcd-client._tcp.weighted.example.com. 300 IN SRV 0 30 2379 infra1.example.com.",
+		"_etcd-client._tcp.weighted.example.com. 300 IN SRV 10 0 22379 infra2.example.com.",
+	},
+
 	// This member is not listed; one target does not resolve.
 	"_etcd-server._tcp.others.example.com.": {
 		"_etcd-server._tcp.others.example.com. 300 IN SRV 0 0 2380 infra1.example.com.",
@@ -74,48 +82,11 @@ var zone = map[string][]string{
 	},
 }
 
-// startDNS serves zone on 127.0.0.1 over UDP and returns a resolver that
-// asks only that server.
+// startDNS serves zone on 127.0.0.1 and returns a resolver that asks only
+// that server.
 func startDNS(t *testing.T) *net.Resolver {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, NotifyStartedFunc: func() { close(started) },
-		Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-			m := new(dns.Msg)
-			m.SetReply(req)
-			m.Authoritative = true
-			q := req.Question[0]
-			rrs, ok := zone[strings.ToLower(q.Name)]
-			if !ok {
-				m.Rcode = dns.RcodeNameError
-			}
-			for _, s := range rrs {
-				rr, err := dns.NewRR(s)
-				if err != nil {
-					panic(err)
-				}
-				if rr.Header().Rrtype == q.Qtype {
-					m.Answer = append(m.Answer, rr)
-				}
-			}
-			_ = w.WriteMsg(m)
-		})}
-	done := make(chan error, 1)
-	go func() { done <- srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() {
-		_ = srv.Shutdown()
-		<-done
-	})
-	addr := pc.LocalAddr().String()
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", addr)
-	}}
+	return srvtest.Start(t, zone)
 }
 
 func ctx(t *testing.T) context.Context {
@@ -354,6 +325,57 @@ func TestClientEndpoints(t *testing.T) {
 	_, err := ClientEndpoints(ctx(t), r, "nothing.example.com", "")
 	if err == nil || !strings.HasPrefix(err.Error(), "dns lookup errors: lookup _etcd-client-ssl._tcp.nothing.example.com") ||
 		!strings.Contains(err.Error(), " and lookup _etcd-client._tcp.nothing.example.com") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestClientRecords(t *testing.T) {
+	r := startDNS(t)
+	got, err := ClientRecords(ctx(t), r, "weighted.example.com", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Endpoints) != len(got.SRVs) {
+		t.Fatalf("%d endpoints, %d records", len(got.Endpoints), len(got.SRVs))
+	}
+	// Go's resolver orders records by priority and shuffles them by
+	// weight within one, so compare by endpoint.
+	type rec struct {
+		target         string
+		port, pri, wei uint16
+	}
+	want := map[string]rec{
+		"http://infra0.example.com.:2379":  {"infra0.example.com.", 2379, 0, 60},
+		"http://infra1.example.com.:2379":  {"infra1.example.com.", 2379, 0, 30},
+		"http://infra2.example.com.:22379": {"infra2.example.com.", 22379, 10, 0},
+	}
+	if len(got.Endpoints) != len(want) {
+		t.Fatalf("got %v, want %d endpoints", got.Endpoints, len(want))
+	}
+	for i, ep := range got.Endpoints {
+		s := got.SRVs[i]
+		if g := (rec{s.Target, s.Port, s.Priority, s.Weight}); g != want[ep] {
+			t.Errorf("%s: record %+v, want %+v", ep, g, want[ep])
+		}
+	}
+	if got.Endpoints[2] != "http://infra2.example.com.:22379" {
+		t.Errorf("priority 10 record not last: %v", got.Endpoints)
+	}
+
+	// The same lookups as ClientEndpoints, in the same order.
+	mixed, err := ClientRecords(ctx(t), r, "mixed.example.com", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://infra0.example.com.:2379 http://infra2.example.com.:2379"; strings.Join(mixed.Endpoints, " ") != want {
+		t.Fatalf("got %v, want %s", mixed.Endpoints, want)
+	}
+	if mixed.SRVs[0].Target != "infra0.example.com." || mixed.SRVs[1].Target != "infra2.example.com." {
+		t.Fatalf("records not beside their endpoints: %v %v", mixed.SRVs[0], mixed.SRVs[1])
+	}
+
+	_, err = ClientRecords(ctx(t), r, "nothing.example.com", "")
+	if err == nil || !strings.HasPrefix(err.Error(), "dns lookup errors: ") {
 		t.Fatalf("error %v", err)
 	}
 }
