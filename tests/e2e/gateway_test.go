@@ -161,7 +161,6 @@ func TestGatewayStartErrors(t *testing.T) {
 		{[]string{"--listen-addr", "127.0.0.1:" + port, "--endpoints", "http://localhost:" + port}, 1, "should not resolve to the gateway listen addr"},
 		{[]string{"--endpoints", "127.0.0.1"}, 1, "missing port"},
 		{[]string{"--retry-delay", "soon"}, 1, "--retry-delay"},
-		{[]string{"--discovery-srv", "example.com"}, 1, "not supported yet: --discovery-srv"},
 		{[]string{"--no-such-flag"}, 2, "no-such-flag"},
 	}
 	for _, tc := range cases {

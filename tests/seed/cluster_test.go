@@ -209,8 +209,9 @@ type observed struct {
 	ids       map[string]uint64
 }
 
-// checkMemberList asks every member, on 127.0.0.1:2379 inside its own
-// namespace (the guide's second client URL), for the member list, and
+// checkMemberList asks every member, inside its own namespace, on
+// 127.0.0.1:2379 (the guide's second client URL) or, for commands that
+// have none, on its first advertised client URL, for the member list, and
 // checks it is want with cluster ID wantCluster, answered by that member.
 // It also checks the table etcdctl prints for the first member's
 // advertised client URL.
@@ -218,7 +219,7 @@ func (c *guideCluster) checkMemberList(t *testing.T, want []wantMember, wantClus
 	t.Helper()
 	obs := observed{ids: map[string]uint64{}}
 	for i, m := range c.members {
-		local := loopbackClientURL(t, c.cmds[i])
+		local := ownClientURL(t, c.cmds[i])
 		out := c.ctl.ok(t, m.ns, "--endpoints="+local, "member", "list", "-w", "json")
 		var l memberListJSON
 		if err := json.Unmarshal([]byte(out), &l); err != nil {
@@ -281,15 +282,16 @@ func (c *guideCluster) checkPutGet(t *testing.T, key, value string) {
 	}
 }
 
-// loopbackClientURL returns the command's --listen-client-urls URL on
-// 127.0.0.1, which the guide gives every member.
-func loopbackClientURL(t testing.TB, c guideCommand) string {
+// ownClientURL is the URL on which a member's own host reaches it: the
+// command's --listen-client-urls URL on 127.0.0.1, which the guide gives
+// every member but in its DNS section, else its first advertised client
+// URL.
+func ownClientURL(t testing.TB, c guideCommand) string {
 	t.Helper()
 	for _, u := range strings.Split(mustFlag(t, c, "listen-client-urls"), ",") {
 		if strings.Contains(u, "//127.0.0.1:") {
 			return u
 		}
 	}
-	t.Fatalf("guide line %d: no 127.0.0.1 URL in --listen-client-urls", c.line)
-	return ""
+	return strings.Split(mustFlag(t, c, "advertise-client-urls"), ",")[0]
 }

@@ -288,8 +288,7 @@ func discoveryPKI(t *testing.T, servers map[string]string) string {
 
 // netnsHosts gives every namespace of net a hosts file mapping names
 // (host name → address) and checks, with getent(1) in each namespace,
-// that they resolve there. The files, their directories and /etc/netns
-// when the test made it are removed at cleanup.
+// that they resolve there.
 func netnsHosts(t *testing.T, net *seedNet, names map[string]string) {
 	t.Helper()
 	var b strings.Builder
@@ -302,6 +301,23 @@ func netnsHosts(t *testing.T, net *seedNet, names map[string]string) {
 	for _, name := range sorted {
 		fmt.Fprintf(&b, "%s\t%s\n", names[name], name)
 	}
+	netnsEtcFile(t, net, "hosts", b.String())
+	for addr, ns := range net.ns {
+		for _, name := range sorted {
+			res := runToExit(t, ns, []string{"getent", "ahostsv4", name}, exitBound, nil)
+			if f := strings.Fields(res.stdout); res.code != 0 || len(f) == 0 || f[0] != names[name] {
+				t.Fatalf("in %s (%s): getent ahostsv4 %s: exit %d, %q; want %s", ns, addr, name, res.code, res.stdout, names[name])
+			}
+		}
+	}
+}
+
+// netnsEtcFile gives every namespace of net the file /etc/netns/<ns>/<name>
+// holding content, which `ip netns exec` mounts on /etc/<name>. The files,
+// their directories and /etc/netns when the test made it are removed at
+// cleanup.
+func netnsEtcFile(t *testing.T, net *seedNet, name, content string) {
+	t.Helper()
 	_, err := os.Stat(netnsEtcDir)
 	madeEtc := errors.Is(err, fs.ErrNotExist)
 	var dirs []string
@@ -320,19 +336,11 @@ func netnsHosts(t *testing.T, net *seedNet, names map[string]string) {
 	for _, ns := range net.ns {
 		d := filepath.Join(netnsEtcDir, ns)
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Skipf("cannot give the namespaces hosts files: %v", err)
+			t.Skipf("cannot give the namespaces their own /etc/%s: %v", name, err)
 		}
 		dirs = append(dirs, d)
-		if err := os.WriteFile(filepath.Join(d, "hosts"), []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(d, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
-		}
-	}
-	for addr, ns := range net.ns {
-		for _, name := range sorted {
-			res := runToExit(t, ns, []string{"getent", "ahostsv4", name}, exitBound, nil)
-			if f := strings.Fields(res.stdout); res.code != 0 || len(f) == 0 || f[0] != names[name] {
-				t.Fatalf("in %s (%s): getent ahostsv4 %s: exit %d, %q; want %s", ns, addr, name, res.code, res.stdout, names[name])
-			}
 		}
 	}
 }

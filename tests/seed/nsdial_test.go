@@ -21,51 +21,64 @@ const probeTimeout = 10 * time.Second
 
 // nsDial opens a TCP connection to addr (an IP literal and port) from
 // inside network namespace ns, so that the test process itself can reach
-// the guide's addresses. A network namespace belongs to a thread, and a
-// socket keeps the namespace it was made in: the dialing goroutine locks
-// its thread, moves it into ns, dials, and moves it back before unlocking
-// it. Should moving back fail, the thread stays locked and the runtime
-// ends it with the goroutine (or, for the main thread, parks it), so no
-// other goroutine runs in ns. The thread may be the main one, which
-// `ip netns pids` reports as the process's namespace: no dial may be under
-// way while a namespace is deleted.
-func nsDial(ctx context.Context, ns, addr string) (net.Conn, error) {
-	type dialed struct {
-		conn net.Conn
-		err  error
+// the guide's addresses.
+func nsDial(ctx context.Context, ns, addr string) (conn net.Conn, err error) {
+	nerr := inNamespace(ns, func() {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "tcp", addr)
+	})
+	if nerr != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, nerr
 	}
-	ch := make(chan dialed, 1)
+	return conn, err
+}
+
+// inNamespace runs fn on a thread inside network namespace ns. A network
+// namespace belongs to a thread, and a socket keeps the namespace it was
+// made in, so fn may dial or listen and hand the socket to any goroutine.
+// The goroutine locks its thread, moves it into ns, runs fn, and moves it
+// back before unlocking it. Should moving back fail, the thread stays
+// locked and the runtime ends it with the goroutine (or, for the main
+// thread, parks it), so no other goroutine runs in ns. The thread may be
+// the main one, which `ip netns pids` reports as the process's namespace:
+// no fn may be under way while a namespace is deleted.
+func inNamespace(ns string, fn func()) error {
+	ch := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		conn, back, err := dialIn(ctx, ns, addr)
+		back, err := runIn(ns, fn)
 		if back {
 			runtime.UnlockOSThread()
 		}
-		ch <- dialed{conn, err}
+		ch <- err
 	}()
-	r := <-ch
-	return r.conn, r.err
+	return <-ch
 }
 
-// dialIn dials addr in namespace ns from the current, locked thread and
-// reports whether the thread is back in its own namespace.
-func dialIn(ctx context.Context, ns, addr string) (conn net.Conn, back bool, err error) {
+// runIn runs fn in namespace ns on the current, locked thread and reports
+// whether the thread is back in its own namespace.
+func runIn(ns string, fn func()) (back bool, err error) {
 	own, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
-		return nil, true, err
+		return true, err
 	}
 	defer own.Close()
 	target, err := os.Open(filepath.Join("/run/netns", ns))
 	if err != nil {
-		return nil, true, err
+		return true, err
 	}
 	defer target.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		return nil, true, fmt.Errorf("setns %s: %w", ns, err)
+		return true, fmt.Errorf("setns %s: %w", ns, err)
 	}
-	var d net.Dialer
-	conn, err = d.DialContext(ctx, "tcp", addr)
-	return conn, unix.Setns(int(own.Fd()), unix.CLONE_NEWNET) == nil, err
+	fn()
+	if err := unix.Setns(int(own.Fd()), unix.CLONE_NEWNET); err != nil {
+		return false, fmt.Errorf("setns back from %s: %w", ns, err)
+	}
+	return true, nil
 }
 
 // nsHTTPClient returns an HTTP client whose connections start in
