@@ -2,7 +2,10 @@
 // the raft log and hard state in the storage keyspace storage.PrefixRaft, and
 // drives the Ready loop from a single goroutine.
 //
-// The Ready loop is an ordered list, and each step keeps an invariant:
+// Before each Ready the loop takes in every input already queued
+// (proposals, peer messages, read requests; at most maxDrain), so one Ready
+// and one fsync cover them all. The Ready loop is then an ordered list, and
+// each step keeps an invariant:
 //
 //  0. Install (followers, rarely): a snapshot from the leader goes to
 //     Applier.ApplySnapshot before anything else of the Ready; the

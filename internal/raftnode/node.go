@@ -114,6 +114,16 @@ type Node struct {
 
 // Start creates the raft node and starts its loop.
 func Start(cfg Config) (*Node, error) {
+	n, err := newNode(cfg)
+	if err != nil {
+		return nil, err
+	}
+	go n.run()
+	return n, nil
+}
+
+// newNode creates the raft node without starting its loop.
+func newNode(cfg Config) (*Node, error) {
 	lg := cfg.Logger
 	if lg == nil {
 		lg = zap.NewNop()
@@ -170,7 +180,6 @@ func Start(cfg Config) (*Node, error) {
 	if hs, _, err := cfg.Store.InitialState(); err == nil {
 		n.term.Store(hs.Term)
 	}
-	go n.run()
 	return n, nil
 }
 
@@ -314,36 +323,13 @@ func (n *Node) run() {
 		case <-ticker.C:
 			n.rn.Tick()
 		case p := <-n.propc:
-			// Drain what is queued: one Ready then carries many proposals,
-			// and one fsync covers them all.
-			dropped = n.propose(p, dropped[:0])
-			for more := true; more; {
-				select {
-				case p = <-n.propc:
-					dropped = n.propose(p, dropped)
-				default:
-					more = false
-				}
-			}
-			if len(dropped) > 0 && n.cfg.OnDropped != nil {
-				n.cfg.OnDropped(dropped)
-			}
-		case cp := <-n.confc:
-			cp.errc <- n.rn.ProposeConfChange(cp.cc)
+			dropped = n.propose(p, dropped)
 		case m := <-n.recvc:
-			if err := n.rn.Step(m); err != nil {
-				n.lg.Debug("raft step", zap.Error(err))
-			}
+			n.step(m)
 		case rctx := <-n.readc:
 			n.rn.ReadIndex(rctx)
-			for more := true; more; {
-				select {
-				case rctx = <-n.readc:
-					n.rn.ReadIndex(rctx)
-				default:
-					more = false
-				}
-			}
+		case cp := <-n.confc:
+			cp.errc <- n.rn.ProposeConfChange(cp.cc)
 		case to := <-n.transferc:
 			n.rn.TransferLeader(to)
 		case id := <-n.unreachc:
@@ -355,6 +341,15 @@ func (n *Node) run() {
 		case <-n.stopc:
 			return
 		}
+		// Take in everything else already queued before making a Ready:
+		// one Ready then carries many proposals and peer messages, and one
+		// fsync covers them all. Handling one input per Ready instead
+		// makes a busy member fsync per message, and its queues grow.
+		dropped = n.drainInputs(dropped)
+		if len(dropped) > 0 && n.cfg.OnDropped != nil {
+			n.cfg.OnDropped(dropped)
+			dropped = dropped[:0]
+		}
 		// Advance can make a new Ready at once (a single voter commits what
 		// it just persisted), so drain before blocking again.
 		for n.rn.HasReady() {
@@ -363,6 +358,35 @@ func (n *Node) run() {
 				return
 			}
 		}
+	}
+}
+
+// maxDrain bounds the inputs taken in before one Ready, so that a flood
+// of messages cannot hold off ticks and the Ready's write for long.
+const maxDrain = 4096
+
+// drainInputs steps the proposals, peer messages and read requests that
+// are already queued, without blocking, and returns dropped with the IDs
+// of proposals raft refused appended.
+func (n *Node) drainInputs(dropped []uint64) []uint64 {
+	for range maxDrain {
+		select {
+		case p := <-n.propc:
+			dropped = n.propose(p, dropped)
+		case m := <-n.recvc:
+			n.step(m)
+		case rctx := <-n.readc:
+			n.rn.ReadIndex(rctx)
+		default:
+			return dropped
+		}
+	}
+	return dropped
+}
+
+func (n *Node) step(m raftpb.Message) {
+	if err := n.rn.Step(m); err != nil {
+		n.lg.Debug("raft step", zap.Error(err))
 	}
 }
 

@@ -203,3 +203,58 @@ func TestEntriesAcrossCacheAndDisk(t *testing.T) {
 		t.Fatalf("reopened term(50)=%d", term)
 	}
 }
+
+// TestQueuedInputsShareOneReady: what is queued when the loop turns to raft
+// (proposals, peer messages, read requests) goes into one Ready, so a busy
+// member persists many entries with one fsync instead of one per input.
+// The loop is not running; the test plays it on its own goroutine.
+func TestQueuedInputsShareOneReady(t *testing.T) {
+	db, err := storage.Open(storage.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ls, err := OpenLogStore(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{db: db, store: ls, got: make(chan struct{}, 1)}
+	n, err := newNode(Config{ID: 1, Store: ls, DB: db, Applier: rec,
+		TickInterval: 10 * time.Millisecond, ElectionTicks: 10, Peers: []raft.Peer{{ID: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn := func() {
+		for n.rn.HasReady() {
+			if err := n.handleReady(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	turn() // the bootstrap entries make this member a voter
+	if err := n.rn.Campaign(); err != nil {
+		t.Fatal(err)
+	}
+	turn()
+	if st := n.rn.Status(); st.RaftState != raft.StateLeader {
+		t.Fatalf("state %v, want leader", st.RaftState)
+	}
+
+	const queued = 300
+	for i := range queued {
+		n.propc <- proposal{id: uint64(i + 1), data: []byte(fmt.Sprintf("p%d", i))}
+	}
+	n.readc <- []byte("read")
+	// From a peer unknown to this one-member cluster: raft ignores it.
+	n.recvc <- raftpb.Message{Type: raftpb.MsgHeartbeatResp, From: 2, To: 1, Term: n.rn.Status().Term}
+	if dropped := n.drainInputs(nil); len(dropped) != 0 {
+		t.Fatalf("dropped %v", dropped)
+	}
+	if len(n.propc) != 0 || len(n.readc) != 0 || len(n.recvc) != 0 {
+		t.Fatalf("left queued: %d proposals, %d reads, %d messages", len(n.propc), len(n.readc), len(n.recvc))
+	}
+	rd := n.rn.Ready()
+	if len(rd.Entries) != queued {
+		t.Fatalf("one Ready carries %d entries, want all %d queued proposals", len(rd.Entries), queued)
+	}
+}
