@@ -46,12 +46,19 @@ var forwardedErrors = map[string]error{
 	"stopped":             ErrStopped,
 }
 
+// forwardIdleConns is how many idle connections to the leader a member
+// keeps for forwarded calls.
+const forwardIdleConns = 256
+
 // newForwardClient returns the client for forwarded calls, secured like
 // the member's other peer connections.
 func newForwardClient(tlsCfg *tls.Config) *http.Client {
 	return &http.Client{
 		Timeout:   5 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 4, ForceAttemptHTTP2: false},
+		// Lease keep-alives through a follower are forwarded one request
+		// each; enough idle connections keep them from opening (and
+		// leaving in TIME_WAIT) a connection per request under load.
+		Transport: &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: forwardIdleConns, ForceAttemptHTTP2: false},
 	}
 }
 
