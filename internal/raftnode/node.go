@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -428,9 +429,14 @@ func (n *Node) handleReady() error {
 		n.lg.Info("installed snapshot from the leader", zap.Uint64("index", meta.Index), zap.Uint64("term", meta.Term))
 	}
 
-	// 1. A leader sends before its own write is durable.
-	if isLeader {
+	// 1. A leader sends before its own write is durable. The transport's
+	// writers were just woken on this goroutine's processor; yield it so
+	// they run now, not after the fsync below (the scheduler would keep
+	// them waiting behind the syscall, and the followers would start
+	// their own write one fsync late).
+	if isLeader && len(rd.Messages) > 0 {
 		n.send(rd.Messages)
+		runtime.Gosched()
 	}
 
 	// 2. Persist entries and hard state in one batch.
