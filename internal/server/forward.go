@@ -54,7 +54,7 @@ const forwardIdleConns = 256
 // the member's other peer connections.
 func newForwardClient(tlsCfg *tls.Config) *http.Client {
 	return &http.Client{
-		Timeout:   5 * time.Second,
+		Timeout: 5 * time.Second,
 		// Lease keep-alives through a follower are forwarded one request
 		// each; enough idle connections keep them from opening (and
 		// leaving in TIME_WAIT) a connection per request under load.
