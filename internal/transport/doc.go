@@ -2,12 +2,16 @@
 // peer port. It speaks Cairn's own protocol and only ever talks to other
 // Cairn members.
 //
-// Wire format: for each peer, the sender keeps one long-lived HTTP/1.1
-// POST to <peerURL>/raft/stream carrying the headers X-Cairn-Cluster-ID
-// (hex), X-Cairn-From and X-Cairn-To (decimal member IDs). The request body
-// is a sequence of frames, each a uvarint length followed by that many bytes
-// of a marshalled raftpb.Message. A frame longer than MaxFrameSize, or one
-// that does not decode, ends that stream.
+// Wire format: for each peer, the sender keeps one long-lived connection,
+// opened as an HTTP/1.1 POST to <peerURL>/raft/stream with the headers
+// X-Cairn-Cluster-ID (hex), X-Cairn-From and X-Cairn-To (decimal member
+// IDs), "Connection: Upgrade" and "Upgrade: cairn-raft/1" (StreamProtocol).
+// After the receiver's 101 the connection carries, from sender to
+// receiver only, a sequence of frames, each a uvarint length followed by
+// that many bytes of a marshalled raftpb.Message; the sender writes them
+// on the connection itself and the receiver reads them from it, with no
+// HTTP body encoding and no goroutine of net/http in between. A frame
+// longer than MaxFrameSize, or one that does not decode, ends that stream.
 //
 // The receiver answers before it reads any frame:
 //
@@ -15,7 +19,8 @@
 //  2. 410 "the member has been permanently removed from the cluster" if the
 //     sender has been removed;
 //  3. 400 if the stream is addressed to another member;
-//  4. otherwise 200, after which every frame goes to Raft.Process in order.
+//  4. 426 if the request does not upgrade to StreamProtocol;
+//  5. otherwise 101, after which every frame goes to Raft.Process in order.
 //
 // Callers:
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -79,45 +80,48 @@ func (t *Transport) admit(w http.ResponseWriter, r *http.Request) (from uint64, 
 }
 
 func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
-	// Full duplex lets the handler answer (refusal or 200) before the body
-	// ends; without it the server would try to drain a stream that never
-	// ends before sending a refusal.
-	rc := http.NewResponseController(w)
-	if err := rc.EnableFullDuplex(); err != nil {
-		w.Header().Set("Connection", "close")
-		http.Error(w, "full duplex unsupported", http.StatusInternalServerError)
-		return
-	}
 	from, ok := t.admit(w, r)
 	if !ok {
 		return
 	}
 	defer t.handlers.Done()
-
-	// Answer before reading, so the sender knows the stream is accepted.
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
+	if !headerHas(r.Header, "Connection", "upgrade") || !strings.EqualFold(r.Header.Get("Upgrade"), StreamProtocol) {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "a stream must upgrade to "+StreamProtocol, http.StatusUpgradeRequired)
 		return
 	}
 
-	ctx, cancel := context.WithCancel(r.Context())
+	// Take the connection over: frames are read from it directly, and
+	// the answer is 101 before any frame is read, so the sender knows the
+	// stream is accepted.
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		t.lg.Warn("cannot take over a stream connection", zap.Error(err))
+		return
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Time{}) // the server's timeouts are for requests
+	if _, err := brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + StreamProtocol + "\r\n\r\n"); err != nil {
+		return
+	}
+	if err := brw.Flush(); err != nil {
+		return
+	}
+
+	ctx, cancel := context.WithCancel(t.ctx)
 	defer cancel()
-	// Stop must not wait on a peer that goes quiet: cut the read short.
-	stopRead := context.AfterFunc(t.ctx, func() {
+	cut := func() {
 		cancel()
-		_ = rc.SetReadDeadline(time.Now())
-	})
-	defer stopRead()
+		_ = conn.SetReadDeadline(time.Now())
+	}
+	// Stop must not wait on a peer that goes quiet: cut the read short.
+	defer context.AfterFunc(t.ctx, cut)()
 	// RemovePeer cuts the stream of a member that was just removed, so its
 	// next connection attempt learns of the removal (410).
-	defer t.trackInbound(from, func() {
-		cancel()
-		_ = rc.SetReadDeadline(time.Now())
-	})()
+	defer t.trackInbound(from, cut)()
 
 	lg := t.lg.With(zap.String("remote-peer-id", idString(from)))
-	fr := newFrameReader(r.Body)
+	fr := newFrameReader(brw.Reader)
 	var m raftpb.Message
 	for {
 		if err := fr.next(&m); err != nil {
@@ -135,6 +139,19 @@ func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 			lg.Debug("raft refused message", zap.Stringer("type", m.Type), zap.Error(err))
 		}
 	}
+}
+
+// headerHas reports whether the comma-separated header key lists token,
+// case-insensitively (Connection: keep-alive, Upgrade).
+func headerHas(h http.Header, key, token string) bool {
+	for _, v := range h.Values(key) {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writeRefusal answers code with exactly body (no trailing newline).

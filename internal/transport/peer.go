@@ -163,19 +163,17 @@ func (p *peer) run() {
 func (p *peer) stream(base string) (connected bool, err error) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
-	pr, pw := io.Pipe()
-	defer pw.CloseWithError(errStreamClosed)
-	// The HTTP client's body writer blocks reading pr; cancelling the
-	// request must also end that read, or the client waits for it forever.
-	defer context.AfterFunc(ctx, func() { pw.CloseWithError(errStreamClosed) })()
 
-	req, err := p.newRequest(ctx, base, StreamPath, pr)
+	req, err := p.newRequest(ctx, base, StreamPath, nil)
 	if err != nil {
 		return false, err
 	}
+	req.ContentLength = 0
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", StreamProtocol)
 
-	// The dial timeout covers connecting and the response headers; the
-	// receiver answers before it reads any frame.
+	// The dial timeout covers connecting and the answer; the receiver
+	// answers before it reads any frame.
 	timer := time.AfterFunc(p.t.opts.DialTimeout, cancel)
 	resp, err := p.t.client.Do(req)
 	timedOut := !timer.Stop()
@@ -185,7 +183,7 @@ func (p *peer) stream(base string) (connected bool, err error) {
 		}
 		return false, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusSwitchingProtocols {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		_ = resp.Body.Close()
 		switch resp.StatusCode {
@@ -199,26 +197,34 @@ func (p *peer) stream(base string) (connected bool, err error) {
 		}
 		return false, fmt.Errorf("transport: peer answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
-
-	// The response body stays empty; its end means the receiver closed.
+	// After 101 the body is the connection itself: frames are written on
+	// it from writeLoop, with no goroutine of the HTTP client in between.
+	conn, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok {
+		_ = resp.Body.Close()
+		return false, errors.New("transport: the upgraded stream is not writable")
+	}
+	// Closing the connection is what unblocks a write to a peer that
+	// stopped reading.
+	stopClose := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	// The receiver never writes; a read ending means it closed.
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
-		_, _ = io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, conn)
 		cancel()
-		pw.CloseWithError(errStreamClosed)
 	}()
 	defer func() {
 		cancel()
-		pw.CloseWithError(errStreamClosed)
-		_ = resp.Body.Close()
+		stopClose()
+		_ = conn.Close()
 		<-readerDone
 	}()
 
 	p.lg.Debug("stream to peer established", zap.String("url", base))
 	p.activeSince.Store(time.Now().UnixNano())
 	defer p.activeSince.Store(0)
-	return true, p.writeLoop(ctx, pw)
+	return true, p.writeLoop(ctx, conn)
 }
 
 // newRequest is a POST of body to the peer's path at base, with the
@@ -228,8 +234,10 @@ func (p *peer) newRequest(ctx context.Context, base, path string, body io.Reader
 	if err != nil {
 		return nil, err
 	}
-	req.ContentLength = -1
-	req.Header.Set("Content-Type", "application/octet-stream")
+	if body != nil {
+		req.ContentLength = -1
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
 	req.Header.Set(HeaderClusterID, idString(p.t.opts.ClusterID()))
 	req.Header.Set(HeaderFrom, strconv.FormatUint(p.t.opts.ID, 10))
 	req.Header.Set(HeaderTo, strconv.FormatUint(p.id, 10))

@@ -14,6 +14,10 @@ import (
 // StreamPath is the path the Handler serves.
 const StreamPath = "/raft/stream"
 
+// StreamProtocol is the protocol a stream request upgrades to: after the
+// receiver's 101 the connection carries frames from sender to receiver.
+const StreamProtocol = "cairn-raft/1"
+
 // Header names of a stream request.
 const (
 	HeaderClusterID = "X-Cairn-Cluster-ID"

@@ -1,12 +1,14 @@
 package transport
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -408,10 +410,15 @@ func TestMalformedStreamIsClosed(t *testing.T) {
 		append(append([]byte(nil), good...), good[:len(good)-1]...),        // truncated
 		append(append([]byte(nil), good...), bytesOf(0xff, 11)...),         // bad varint
 	} {
-		code, _ := post(t, b.srv.URL, hdr, strings.NewReader(string(bad)))
-		if code != http.StatusOK {
-			t.Fatalf("status %d", code)
+		conn := upgradeStream(t, b.srv.URL, hdr)
+		if _, err := conn.Write(bad); err != nil {
+			t.Fatal(err)
 		}
+		conn.Close()
+	}
+	// A stream that does not upgrade is refused after the admission checks.
+	if code, body := post(t, b.srv.URL, hdr, strings.NewReader(string(good))); code != http.StatusUpgradeRequired {
+		t.Fatalf("plain POST: status %d (%q), want 426", code, body)
 	}
 	waitFor(t, "frames before the bad one", func() bool { return len(b.raft.received(1)) == 4 })
 	waitFor(t, "logged errors", func() bool { return logs.FilterMessage("closing stream from peer").Len() == 4 })
@@ -460,4 +467,36 @@ func TestOptions(t *testing.T) {
 	if o.DialTimeout != time.Second || o.QueueSize != 4096 || o.Logger == nil {
 		t.Fatalf("defaults not applied: %+v", o)
 	}
+}
+
+// upgradeStream opens a stream to the handler at base as a sender does,
+// with headers hdr, and returns the connection once the receiver answered
+// 101.
+func upgradeStream(t *testing.T, base string, hdr map[string]string) net.Conn {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nContent-Length: 0\r\n", StreamPath, u.Host, StreamProtocol)
+	for k, v := range hdr {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+	}
+	b.WriteString("\r\n")
+	if _, err := conn.Write([]byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("stream answered %s, want 101", resp.Status)
+	}
+	return conn
 }
