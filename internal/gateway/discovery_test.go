@@ -15,12 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairn-db/cairn/internal/srv/srvtest"
-
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/cairn-db/cairn/internal/pki"
+	"github.com/cairn-db/cairn/internal/srv/srvtest"
 )
 
 // tlsServer accepts TLS connections on 127.0.0.1 with kp's certificate and

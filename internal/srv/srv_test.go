@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairn-db/cairn/internal/srv/srvtest"
-
 	"github.com/cairn-db/cairn/internal/membership"
+	"github.com/cairn-db/cairn/internal/srv/srvtest"
 )
 
 // zone is the test DNS data: owner name → records. A known name asked for
