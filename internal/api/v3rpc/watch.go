@@ -11,8 +11,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// HeaderFunc returns the cluster_id, member_id and raft_term of response
-// headers. The watch server copies them and sets the revision itself.
+// HeaderFunc returns a new response header carrying cluster_id, member_id
+// and raft_term, for the caller to keep: the watch server sets its revision
+// and sends it.
 type HeaderFunc func() *pb.ResponseHeader
 
 // WatchOption configures NewWatchServer.
@@ -247,14 +248,16 @@ func (s *watchSession) send(wr *pb.WatchResponse) error {
 	return nil
 }
 
+// header is the header of a response at rev. HeaderFunc hands out a fresh
+// header, so it is used as it is: one allocation per response, not two.
 func (s *watchSession) header(rev int64) *pb.ResponseHeader {
-	h := &pb.ResponseHeader{Revision: rev}
 	if s.srv.hdr != nil {
-		if src := s.srv.hdr(); src != nil {
-			h.ClusterId, h.MemberId, h.RaftTerm = src.GetClusterId(), src.GetMemberId(), src.GetRaftTerm()
+		if h := s.srv.hdr(); h != nil {
+			h.Revision = rev
+			return h
 		}
 	}
-	return h
+	return &pb.ResponseHeader{Revision: rev}
 }
 
 // watchCancelReason is the cancel_reason etcd sends for a refused watch.
