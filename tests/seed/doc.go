@@ -161,10 +161,12 @@
 //     etcdctl 3.4 with --discovery-srv example.com finds the members from
 //     the client host; `<binary> gateway start --discovery-srv
 //     example.com --insecure-discovery` (the records are http) on the
-//     client host serves etcdctl, also after the
-//     member behind one of its connections is killed with SIGKILL. The
-//     error cases, each infra0's host-name command changed in one respect,
-//     exit 1 with etcd's text as the last line of stderr: an unknown
+//     client host serves etcdctl, also after the member behind one of its
+//     connections is killed with SIGKILL (a write that fails while the
+//     others elect a new leader is retried for up to 30 s, as an etcd
+//     client would). The error cases, each infra0's host-name command
+//     changed in one respect, exit 1 with etcd's text as the last line of
+//     stderr: an unknown
 //     domain (both services' lookup errors), a member the records do not
 //     list (infra3), a scheme mismatch (https advertised, with
 //     --peer-auto-tls; the mismatch is logged and the member is not
