@@ -237,6 +237,12 @@ func TestGuideDNS(t *testing.T) {
 		got["addresses"] = c.checkMemberList(t, want, clusterID)
 		c.checkPutGet(t, "guide/dns/addresses", "written through infra0, read through infra2")
 	})
+	t.Run("join", func(t *testing.T) {
+		defer d.Set(guideZone)
+		runDNSJoin(t, net, s, bin, ctl, func() {
+			d.Set(append(slices.Clone(guideZone), srvtest.Parse(t, "_etcd-server._tcp.example.com. 300 IN SRV 0 0 2380 infra3.example.com.")...))
+		})
+	})
 	if n, a := got["names"], got["addresses"]; n.ids != nil && a.ids != nil && fmt.Sprint(n) != fmt.Sprint(a) {
 		t.Errorf("the two variants give different IDs: names %s %s, addresses %s %s",
 			membership.FormatID(n.clusterID), formatIDs(n.ids), membership.FormatID(a.clusterID), formatIDs(a.ids))
@@ -494,6 +500,53 @@ func runDNSErrors(t *testing.T, net *seedNet, s dnsSection, bin string) {
 				t.Errorf("%s: last line %q lacks %q", tc.name, last, want)
 			}
 		}
+	}
+}
+
+// runDNSJoin adds a fourth member to a cluster founded from SRV records,
+// as etcd's runtime-configuration guide does: `member add infra3`, then
+// addRecord (the records now list infra3 too), then infra3's host-name
+// command (infra0's with the host and name changed) with
+// --initial-cluster-state existing. The joiner takes its cluster from the
+// SRV records and the running members, and the four serve etcdctl.
+func runDNSJoin(t *testing.T, net *seedNet, s dnsSection, bin string, ctl etcdctl, addRecord func()) {
+	c, _, _ := startDNSCluster(t, net, s.names, s.names, "http", bin, ctl, nil)
+	ep := "--endpoints=" + strings.Join(c.clientURLs(t), ",")
+	// Right after start-up the strict reconfiguration check refuses
+	// changes until every peer has been connected for 5 s.
+	deadline := time.Now().Add(healthBound)
+	for {
+		out, stderr, err := ctl.run(c.ns(0), ep, "member", "add", "infra3", "--peer-urls=http://infra3.example.com:2380")
+		if err == nil {
+			break
+		}
+		t.Logf("member add infra3: %v: %s", err, lastLine(strings.TrimSpace(stderr)))
+		if time.Now().After(deadline) {
+			t.Fatalf("member add infra3: %v\n%s%s", err, out, stderr)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	addRecord()
+	argv := renameHost(setFlag(setFlag(withBinary(s.names[0], bin), "name", "infra3"), "initial-cluster-state", "existing"),
+		"infra0.example.com", "infra3.example.com")
+	m := startMember(t, "infra3", net.namespace(t, dnsClientHost), argv)
+	deadline = time.Now().Add(healthBound)
+	for {
+		if m.exited() {
+			t.Fatalf("infra3 exited (%v):\n%s", m.err, m.tail(logTail))
+		}
+		out, _, err := ctl.run(c.ns(0), "--endpoints=http://infra3.example.com:2379", "member", "list")
+		if err == nil && strings.Count(out, ", started, ") == 4 {
+			t.Logf("infra3 joined through SRV records:\n%s", out)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("infra3 is not serving a 4-member list after %v: %v\n%s\n%s", healthBound, err, out, m.tail(logTail))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if out := ctl.ok(t, c.ns(1), "--endpoints=http://infra3.example.com:2379", "put", "guide/dns/join", "through infra3"); strings.TrimSpace(out) != "OK" {
+		t.Errorf("put through infra3: %q", out)
 	}
 }
 

@@ -146,44 +146,47 @@
 //     missing.
 //  10. DNS discovery. The section's "$ dig" blocks give the records: their
 //     answer lines, parsed as zone-file records, are what a DNS server the
-//     test runs answers (NXDOMAIN for other names, an empty answer for
-//     other types of a known name), plus an A record for a fourth host,
-//     infra3.example.com at the client host 10.0.1.13. The server's UDP
-//     and TCP sockets are made inside the namespace of 10.0.1.53, an
-//     address no command uses, and every namespace of the network gets
-//     /etc/netns/<ns>/resolv.conf naming only that server. What is
-//     asserted: each dig command, run verbatim from the client host,
-//     prints the guide's answer (blanks folded, lines sorted); the three
-//     host-name commands, and then the three address commands, each form a
-//     cluster whose member list shows infra0..2 with the SRV host names as
-//     peer URLs and the IDs etcd computes for them with the token (the two
-//     variants agree), serving a put through infra0 read through infra2;
-//     etcdctl 3.4 with --discovery-srv example.com finds the members from
-//     the client host; `<binary> gateway start --discovery-srv
-//     example.com --insecure-discovery` (the records are http) on the
-//     client host serves etcdctl, also after the member behind one of its
-//     connections is killed with SIGKILL (a write that fails while the
-//     others elect a new leader is retried for up to 30 s, as an etcd
-//     client would). The error cases, each infra0's host-name command
-//     changed in one respect, exit 1 with etcd's text as the last line of
-//     stderr: an unknown
-//     domain (both services' lookup errors), a member the records do not
-//     list (infra3), a scheme mismatch (https advertised, with
-//     --peer-auto-tls; the mismatch is logged and the member is not
-//     found), and a listen host name that resolves to another host's
-//     address. TLS, a variation of the test's: the records moved to
+//     test runs answers (NXDOMAIN for other names, an empty answer for other
+//     types of a known name), plus an A record for a fourth host,
+//     infra3.example.com at the client host 10.0.1.13. The server's UDP and
+//     TCP sockets are made inside the namespace of 10.0.1.53, an address no
+//     command uses, and every namespace of the network gets
+//     /etc/netns/<ns>/resolv.conf naming only that server. What is asserted:
+//     each dig command, run verbatim from the client host, prints the
+//     guide's answer (blanks folded, lines sorted); the three host-name
+//     commands, and then the three address commands, each form a cluster
+//     whose member list shows infra0..2 with the SRV host names as peer URLs
+//     and the IDs etcd computes for them with the token (the two variants
+//     agree), serving a put through infra0 read through infra2; etcdctl 3.4
+//     with --discovery-srv example.com finds the members from the client
+//     host; `<binary> gateway start --discovery-srv example.com
+//     --insecure-discovery` (the records are http) on the client host serves
+//     etcdctl, also after the member behind one of its connections is killed
+//     with SIGKILL (a write that fails while the others elect a new leader
+//     is retried for up to 30 s, as an etcd client would). A fourth member
+//     joins a host-name cluster as etcd's runtime-configuration guide has
+//     it: `member add infra3`, then an _etcd-server record for
+//     infra3.example.com (the client host), then infra0's host-name command
+//     with the name and host changed and --initial-cluster-state existing;
+//     the four then serve etcdctl. The error cases, each infra0's host-name
+//     command changed in one respect, exit 1 with etcd's text as the last
+//     line of stderr: an unknown domain (both services' lookup errors), a
+//     member the records do not list (infra3), a scheme mismatch (https
+//     advertised, with --peer-auto-tls; the mismatch is logged and the
+//     member is not found), and a listen host name that resolves to another
+//     host's address. TLS, a variation of the test's: the records moved to
 //     _etcd-server-ssl and _etcd-client-ssl, every URL https, each member
-//     with a `cairnctl cert` peer certificate for its client and peer
-//     sides and the CA trusted through SSL_CERT_FILE: with certificates
-//     that carry example.com the cluster forms, etcdctl finds it by SRV,
-//     and a gateway that checks what it discovers (--trusted-ca-file, no
-//     --insecure-discovery) keeps all three members and serves a put; with certificates for the host names alone and no
-//     --peer-trusted-ca-file a member logs the peer certificate refused
-//     for not carrying example.com, and no put succeeds; the same
-//     certificates with --peer-trusted-ca-file form a cluster. Debian's
-//     etcd 3.4 cannot run the section (it stops when the _etcd-server-ssl
-//     lookup fails, and refuses host names in listen URLs): its exit and
-//     last line are logged.
+//     with a `cairnctl cert` peer certificate for its client and peer sides
+//     and the CA trusted through SSL_CERT_FILE: with certificates that carry
+//     example.com the cluster forms, etcdctl finds it by SRV, and a gateway
+//     that checks what it discovers (--trusted-ca-file, no
+//     --insecure-discovery) keeps all three members and serves a put; with
+//     certificates for the host names alone and no --peer-trusted-ca-file a
+//     member logs the peer certificate refused for not carrying example.com,
+//     and no put succeeds; the same certificates with --peer-trusted-ca-file
+//     form a cluster. Debian's etcd 3.4 cannot run the section (it stops
+//     when the _etcd-server-ssl lookup fails, and refuses host names in
+//     listen URLs): its exit and last line are logged.
 //
 // The TLS checks that the test process makes itself (plain HTTP, GET
 // /members, the certificate a port presents) dial from a thread that
