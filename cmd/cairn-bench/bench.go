@@ -200,6 +200,15 @@ func (b *bench) run(ctx context.Context, ph phase) time.Duration {
 	return elapsed
 }
 
+// single runs --total requests of one kind, each sent by do, and reports
+// their latencies as the main series, labelled mainLabel; label is the
+// progress bar's.
+func (b *bench) single(ctx context.Context, label, mainLabel string, do func(ctx context.Context, worker, i int) error) *report {
+	rec := benchstat.NewRecorder(b.g.total)
+	elapsed := b.run(ctx, phase{label: label, total: b.g.total, pace: newPacer(b.g.rate), do: do, record: into(rec)})
+	return &report{MainLabel: mainLabel, Main: rec.Summary(elapsed)}
+}
+
 // into is a phase's record function that records every outcome in rec.
 func into(rec *benchstat.Recorder) func(int, time.Duration, error) {
 	return func(_ int, latency time.Duration, err error) { rec.Record(latency, err) }

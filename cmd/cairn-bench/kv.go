@@ -21,18 +21,10 @@ in decimal, zero-padded to --key-size bytes, chosen at random or, with
 		Args: cobra.NoArgs,
 		RunE: g.benchmarkE("put", nil, func(ctx context.Context, b *bench, _ []string) (*report, error) {
 			val := value(g.valSize)
-			rec := benchstat.NewRecorder(g.total)
-			elapsed := b.run(ctx, phase{
-				label: "put",
-				total: g.total,
-				pace:  newPacer(g.rate),
-				do: func(ctx context.Context, w, i int) error {
-					_, err := b.client(w).Put(ctx, b.ks.key(b.ks.index(i)), val)
-					return err
-				},
-				record: into(rec),
-			})
-			return &report{MainLabel: "put", Main: rec.Summary(elapsed)}, nil
+			return b.single(ctx, "put", "put", func(ctx context.Context, w, i int) error {
+				_, err := b.client(w).Put(ctx, b.ks.key(b.ks.index(i)), val)
+				return err
+			}), nil
 		}),
 	}
 }
@@ -88,18 +80,10 @@ serializable: any member answers from its own state.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: g.benchmarkE("range", rf.check, func(ctx context.Context, b *bench, args []string) (*report, error) {
 			key, opts := args[0], rf.options(g, args)
-			rec := benchstat.NewRecorder(g.total)
-			elapsed := b.run(ctx, phase{
-				label: "range",
-				total: g.total,
-				pace:  newPacer(g.rate),
-				do: func(ctx context.Context, w, _ int) error {
-					_, err := b.client(w).Get(ctx, key, opts...)
-					return err
-				},
-				record: into(rec),
-			})
-			return &report{MainLabel: "range", Main: rec.Summary(elapsed)}, nil
+			return b.single(ctx, "range", "range", func(ctx context.Context, w, _ int) error {
+				_, err := b.client(w).Get(ctx, key, opts...)
+				return err
+			}), nil
 		}),
 	}
 	rf.register(cmd)
@@ -116,18 +100,10 @@ put, it measures what the transaction path adds.`,
 		Args: cobra.NoArgs,
 		RunE: g.benchmarkE("txn-put", nil, func(ctx context.Context, b *bench, _ []string) (*report, error) {
 			val := value(g.valSize)
-			rec := benchstat.NewRecorder(g.total)
-			elapsed := b.run(ctx, phase{
-				label: "txn-put",
-				total: g.total,
-				pace:  newPacer(g.rate),
-				do: func(ctx context.Context, w, i int) error {
-					_, err := b.client(w).Txn(ctx).Then(clientv3.OpPut(b.ks.key(b.ks.index(i)), val)).Commit()
-					return err
-				},
-				record: into(rec),
-			})
-			return &report{MainLabel: "txn", Main: rec.Summary(elapsed)}, nil
+			return b.single(ctx, "txn-put", "txn", func(ctx context.Context, w, i int) error {
+				_, err := b.client(w).Txn(ctx).Then(clientv3.OpPut(b.ks.key(b.ks.index(i)), val)).Commit()
+				return err
+			}), nil
 		}),
 	}
 }

@@ -38,19 +38,19 @@
 //
 // Caller duties that stay outside this package:
 //
-//   - If the result holds an https URL (UsesTLS) and --peer-trusted-ca-file
-//     is empty, set the peer TLS server name to D: peer certificates must then
-//     carry D in their SANs.
+//   - If the members speak https to each other and --peer-trusted-ca-file
+//     is empty, set the peer TLS server name to D: peer certificates must
+//     then carry D in their SANs.
 //   - The advertised URLs may be IPs while the result holds host names (the
 //     guide's second example); comparing them must resolve host names, as
 //     etcd's netutil.URLStringsEqual does, not compare strings.
 //
-// Client side (ClientEndpoints), for cairnctl, the gateway and grpc-proxy:
+// Client side (ClientRecords), for the gateway, and later grpc-proxy and
+// cairnctl:
 // _etcd-client-ssl[-S]._tcp.D (https) then _etcd-client[-S]._tcp.D (http),
 // in the resolver's order, union; it fails only when both lookups fail, with
 // etcd's text "dns lookup errors: <https err> and <http err>". As in etcd the
 // endpoint keeps the target's trailing dot (https://infra0.example.com.:2379).
-// ClientRecords gives the same endpoints, in the same order, each beside
-// the *net.SRV it came from, for callers that weigh endpoints by the
-// records' priority and weight (the gateway).
+// Each endpoint comes beside the *net.SRV it came from, for callers that
+// weigh endpoints by the records' priority and weight (the gateway).
 package srv

@@ -177,17 +177,9 @@ type ClientSRVs struct {
 	SRVs      []*net.SRV // as the resolver returned them
 }
 
-// ClientEndpoints lists client URLs from the _etcd-client-ssl and
-// _etcd-client SRV records of domain (cairnctl, gateway, grpc-proxy).
-func ClientEndpoints(ctx context.Context, r Resolver, domain, svcName string) (urls []string, err error) {
-	c, err := ClientRecords(ctx, r, domain, svcName)
-	if err != nil {
-		return nil, err
-	}
-	return c.Endpoints, nil
-}
-
-// ClientRecords is ClientEndpoints with each endpoint's SRV record.
+// ClientRecords lists the client endpoints of the _etcd-client-ssl and
+// _etcd-client SRV records of domain, each beside its record (gateway,
+// and later grpc-proxy and cairnctl).
 func ClientRecords(ctx context.Context, r Resolver, domain, svcName string) (ClientSRVs, error) {
 	var c ClientSRVs
 	collect := func(scheme, service string) error {
@@ -209,13 +201,6 @@ func ClientRecords(ctx context.Context, r Resolver, domain, svcName string) (Cli
 		return ClientSRVs{}, fmt.Errorf("dns lookup errors: %w and %w", errHTTPS, errHTTP)
 	}
 	return c, nil
-}
-
-// UsesTLS reports whether an initial cluster found by ServerCluster holds an
-// https peer URL; the caller then sets the peer TLS server name to the
-// discovery domain unless a trusted CA file is given.
-func UsesTLS(initialCluster string) bool {
-	return strings.Contains(initialCluster, "https://")
 }
 
 // serviceName appends the --discovery-srv-name suffix.

@@ -129,9 +129,6 @@ func TestServerClusterGuide(t *testing.T) {
 			if got != want {
 				t.Fatalf("got %s, want %s", got, want)
 			}
-			if UsesTLS(got) {
-				t.Fatal("UsesTLS on an http cluster")
-			}
 			// Host names are hashed, not the IPs (compat §6), whatever the
 			// advertised form; values from SHA-1 of url+"etcd-cluster-1".
 			wantIDs := map[string]string{"infra0": "a434bc977dbbaf3e", "0": "89315860d4cce8f0", "1": "518d77c6d7c5a9c1"}
@@ -209,9 +206,6 @@ func TestServerClusterSSLWithServiceName(t *testing.T) {
 	}
 	if want := "0=https://infra0.example.com:2380,1=https://infra1.example.com:2380,infra2=https://infra2.example.com:2380"; got != want {
 		t.Fatalf("got %s, want %s", got, want)
-	}
-	if !UsesTLS(got) {
-		t.Fatal("UsesTLS false on an https cluster")
 	}
 	// Without the suffix the services do not exist.
 	_, err = ServerCluster(ctx(t), r, ServerOptions{
@@ -301,7 +295,7 @@ func TestServerOptionsValidate(t *testing.T) {
 	}
 }
 
-func TestClientEndpoints(t *testing.T) {
+func TestClientRecordsEndpoints(t *testing.T) {
 	r := startDNS(t)
 	for _, tc := range []struct {
 		desc, domain, service string
@@ -312,16 +306,17 @@ func TestClientEndpoints(t *testing.T) {
 		{"service name", "ssl.example.com", "prod", []string{"https://infra0.example.com.:2379"}},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			got, err := ClientEndpoints(ctx(t), r, tc.domain, tc.service)
+			c, err := ClientRecords(ctx(t), r, tc.domain, tc.service)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := c.Endpoints
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})
 	}
-	_, err := ClientEndpoints(ctx(t), r, "nothing.example.com", "")
+	_, err := ClientRecords(ctx(t), r, "nothing.example.com", "")
 	if err == nil || !strings.HasPrefix(err.Error(), "dns lookup errors: lookup _etcd-client-ssl._tcp.nothing.example.com") ||
 		!strings.Contains(err.Error(), " and lookup _etcd-client._tcp.nothing.example.com") {
 		t.Fatalf("error %v", err)
@@ -361,7 +356,7 @@ func TestClientRecords(t *testing.T) {
 		t.Errorf("priority 10 record not last: %v", got.Endpoints)
 	}
 
-	// The same lookups as ClientEndpoints, in the same order.
+	// The same lookups as TestClientRecordsEndpoints, in the same order.
 	mixed, err := ClientRecords(ctx(t), r, "mixed.example.com", "")
 	if err != nil {
 		t.Fatal(err)
