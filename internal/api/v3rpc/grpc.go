@@ -37,6 +37,7 @@ func NewGRPCServer(s *server.Server, opts Options) *grpc.Server {
 	gopts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecv),
 		grpc.MaxSendMsgSize(math.MaxInt32),
+		grpc.ForceServerCodecV2(newCodec()),
 	}
 	streams := opts.MaxConcurrentStreams
 	if streams == 0 {
