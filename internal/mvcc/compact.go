@@ -119,7 +119,7 @@ func (s *Store) compactStep(target int64) error {
 		// Is (main, sub) the key's newest version at or below target?
 		seek = appendSeekAt(seek[:0], key, target)
 		prefix = append(prefix[:0], seek[:len(seek)-revLen]...)
-		if !verIt.SeekGE(seek) {
+		if !verIt.SeekPrefixGE(seek) {
 			if err := verIt.Error(); err != nil {
 				return storageErr("seek", err)
 			}

@@ -111,7 +111,7 @@ func (sc *scanner) event(main, sub int64, kind byte, key []byte, prevKV bool) (*
 		ev.Kv.Key, ev.Kv.ModRevision = k, main
 	} else {
 		sc.seek = appendVersionKey(sc.seek[:0], key, main, sub)
-		if !sc.it.SeekGE(sc.seek) || string(sc.it.Key()) != string(sc.seek) {
+		if !sc.it.SeekPrefixGE(sc.seek) || string(sc.it.Key()) != string(sc.seek) {
 			if err := sc.it.Error(); err != nil {
 				return nil, storageErr("seek", err)
 			}
@@ -138,7 +138,7 @@ func (sc *scanner) event(main, sub int64, kind byte, key []byte, prevKV bool) (*
 	}
 	sc.seek = appendSeekAt(sc.seek[:0], ev.Kv.Key, main-1)
 	prefixLen := len(sc.seek) - revLen
-	if !sc.it.SeekGE(sc.seek) {
+	if !sc.it.SeekPrefixGE(sc.seek) {
 		if err := sc.it.Error(); err != nil {
 			return nil, storageErr("seek", err)
 		}

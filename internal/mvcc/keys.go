@@ -21,6 +21,10 @@ import (
 // versions of one key run newest first: a seek to (k, ^R) lands on the newest
 // version at or below revision R.
 //
+// storage splits a version key before its revision (storage.VersionSuffixLen
+// after storage.VersionTerminator), so all versions of one key share a bloom
+// filter prefix and point reads use SeekPrefixGE.
+//
 // Revision log key (PrefixRevLog):
 //
 //	0x11 | main (8, big-endian) | sub (8, big-endian)  →  kind (1) | user key

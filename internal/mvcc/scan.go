@@ -112,7 +112,13 @@ func (sc *scanner) scan(key []byte, spec rangeSpec) (kvs []*mvccpb.KeyValue, cou
 	if spec.limit > 0 {
 		sc.alloc.hint(spec.limit)
 	}
-	valid := it.SeekGE(sc.seek)
+	// One key's versions share a storage prefix: a prefix seek lets pebble
+	// skip every table whose bloom filter rules the key out.
+	seek := it.SeekGE
+	if spec.single {
+		seek = it.SeekPrefixGE
+	}
+	valid := seek(sc.seek)
 	for valid {
 		k := it.Key()
 		prefix, main, _, err := splitVersionKey(k)
@@ -123,7 +129,7 @@ func (sc *scanner) scan(key []byte, spec rangeSpec) (kvs []*mvccpb.KeyValue, cou
 			// Newer than wanted: jump to this key's newest version <= rev.
 			// The seek lands past every version > rev, so the loop advances.
 			sc.seek = appendRev(append(sc.seek[:0], prefix...), spec.rev, maxSub)
-			valid = it.SeekGE(sc.seek)
+			valid = seek(sc.seek)
 			continue
 		}
 		v, err := it.ValueAndErr()
@@ -214,7 +220,7 @@ type version struct {
 // copy); its value is a copy.
 func (sc *scanner) get(key []byte, rev int64) (version, error) {
 	sc.seek = appendSeekAt(sc.seek[:0], key, rev)
-	if !sc.it.SeekGE(sc.seek) {
+	if !sc.it.SeekPrefixGE(sc.seek) {
 		if err := sc.it.Error(); err != nil {
 			return version{}, storageErr("seek", err)
 		}

@@ -103,6 +103,7 @@ func Open(opts Options) (*DB, error) {
 	defer cache.Unref()
 	popts := &pebble.Options{
 		FS:                 opts.FS,
+		Comparer:           comparer,
 		Cache:              cache,
 		MemTableSize:       opts.MemTableBytes,
 		WALDir:             opts.WALDir,
@@ -112,6 +113,7 @@ func Open(opts Options) (*DB, error) {
 		// L0 threshold keeps the tombstones from piling up.
 		L0CompactionThreshold: 2,
 	}
+	setFilters(popts)
 	popts.EnsureDefaults()
 	pdb, err := pebble.Open(filepath.Clean(opts.Dir), popts)
 	if err != nil {
