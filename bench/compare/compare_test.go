@@ -29,9 +29,12 @@ func TestCompareRuns(t *testing.T) {
 	}
 	var out struct {
 		Rows []struct {
-			Workload string    `json:"workload"`
-			A        []float64 `json:"a"`
-			B        []float64 `json:"b"`
+			Workload   string    `json:"workload"`
+			A          []float64 `json:"a"`
+			B          []float64 `json:"b"`
+			ServerCPUA float64   `json:"server_cpu_us_per_op_a"`
+			ClientCPUA float64   `json:"client_cpu_us_per_op_a"`
+			ClientCPUB float64   `json:"client_cpu_us_per_op_b"`
 		} `json:"rows"`
 		PeakRSSA []int64 `json:"peak_rss_a"`
 		PeakRSSB []int64 `json:"peak_rss_b"`
@@ -46,6 +49,11 @@ func TestCompareRuns(t *testing.T) {
 		if len(r.A) != 1 || len(r.B) != 1 || r.A[0] <= 0 || r.B[0] <= 0 {
 			t.Errorf("%s: A %v, B %v; want one positive number each", r.Workload, r.A, r.B)
 		}
+		// The client's CPU comes from rusage and is never zero; the
+		// members' is counted in 10 ms ticks, so a tiny run may show none.
+		if r.ClientCPUA <= 0 || r.ClientCPUB <= 0 || r.ServerCPUA < 0 {
+			t.Errorf("%s: CPU per op: client A %v, client B %v, server A %v", r.Workload, r.ClientCPUA, r.ClientCPUB, r.ServerCPUA)
+		}
 	}
 	if len(out.PeakRSSA) != 3 || len(out.PeakRSSB) != 3 {
 		t.Errorf("peak RSS of %d and %d members, want 3 each", len(out.PeakRSSA), len(out.PeakRSSB))
@@ -56,8 +64,9 @@ func TestCompareRuns(t *testing.T) {
 		}
 	}
 	var table bytes.Buffer
-	r := &results{values: map[string]map[string][]float64{"A": {}, "B": {}}, rss: map[string][]memberRSS{}}
-	if err := r.writeTable(&table, matrix(1)); err != nil || !bytes.Contains(table.Bytes(), []byte("put 1/1 leader")) {
+	r := newResults("a", "b")
+	if err := r.writeTable(&table, matrix(1)); err != nil || !bytes.Contains(table.Bytes(), []byte("put 1/1 leader")) ||
+		!bytes.Contains(table.Bytes(), []byte("CPU µs per operation")) {
 		t.Errorf("table: %v\n%s", err, table.String())
 	}
 }

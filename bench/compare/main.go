@@ -38,11 +38,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -118,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	res := &results{a: o.a, b: o.b, values: map[string]map[string][]float64{"A": {}, "B": {}}, rss: map[string][]memberRSS{}}
+	res := newResults(o.a, o.b)
 	for round := range o.rounds {
 		order := []string{"A", "B"}
 		if round%2 == 1 {
@@ -167,12 +165,23 @@ func runSide(res *results, side, bin, bench, dir string, wls []workload, stderr 
 				return fmt.Errorf("%s: prepare: %w", w.name, err)
 			}
 		}
-		v, err := runBench(bench, c, w)
+		before, err := c.cpuTime()
+		if err != nil {
+			return err
+		}
+		v, u, err := runBench(bench, c, w)
 		if err != nil {
 			return fmt.Errorf("%s: %w", w.name, err)
 		}
-		fmt.Fprintf(stderr, "compare:   %-22s %12.4g %s\n", w.name, v, w.unit)
+		after, err := c.cpuTime()
+		if err != nil {
+			return err
+		}
+		u.server = after - before
+		fmt.Fprintf(stderr, "compare:   %-22s %12.4g %-8s cpu/op: server %.1f µs, client %.1f µs\n",
+			w.name, v, w.unit, perOp(u.server, u.ops), perOp(u.client, u.ops))
 		res.values[side][w.name] = append(res.values[side][w.name], v)
+		res.cpu[side][w.name] = append(res.cpu[side][w.name], u)
 	}
 	for _, m := range c.members {
 		rss, err := peakRSS(m.cmd.Process.Pid)
@@ -184,35 +193,42 @@ func runSide(res *results, side, bin, bench, dir string, wls []workload, stderr 
 	return nil
 }
 
-// runBench runs one workload and returns its number.
-func runBench(bench string, c *cluster, w workload) (float64, error) {
+// runBench runs one workload and returns its number, with the client's
+// CPU time and the operations it counted.
+func runBench(bench string, c *cluster, w workload) (float64, usage, error) {
 	args := append([]string{"--json"}, w.args(c)...)
 	cmd := exec.Command(bench, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("cairn-bench %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		return 0, usage{}, fmt.Errorf("cairn-bench %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	var r benchReport
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		return 0, fmt.Errorf("cairn-bench %s: reading its JSON: %v", strings.Join(args, " "), err)
+		return 0, usage{}, fmt.Errorf("cairn-bench %s: reading its JSON: %v", strings.Join(args, " "), err)
 	}
 	if r.Errors > 0 || (r.Events != nil && (r.Events.Errors > 0 || r.Events.Missing > 0)) {
-		return 0, fmt.Errorf("cairn-bench %s: %d errors (%v)", strings.Join(args, " "), r.Errors, r.ErrorSamples)
+		return 0, usage{}, fmt.Errorf("cairn-bench %s: %d errors (%v)", strings.Join(args, " "), r.Errors, r.ErrorSamples)
 	}
-	return w.metric(&r), nil
+	u := usage{client: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), ops: int64(r.Requests)}
+	if r.Events != nil {
+		u.ops = r.Events.Received
+	}
+	return w.metric(&r), u, nil
 }
 
 // benchReport is the part of cairn-bench's JSON that compare reads.
 type benchReport struct {
+	Requests       int     `json:"requests"`
 	Errors         int     `json:"errors"`
 	ErrorSamples   []any   `json:"error_samples"`
 	Average        float64 `json:"average"`
 	RequestsPerSec float64 `json:"requests_per_sec"`
 	Events         *struct {
-		Errors  int     `json:"errors"`
-		Missing int64   `json:"missing"`
-		PerSec  float64 `json:"events_per_sec"`
+		Errors   int     `json:"errors"`
+		Missing  int64   `json:"missing"`
+		PerSec   float64 `json:"events_per_sec"`
+		Received int64   `json:"received"`
 	} `json:"events"`
 }
 
@@ -291,6 +307,19 @@ type proc struct {
 	cmd        *exec.Cmd
 	clientAddr string
 	done       chan struct{}
+}
+
+// cpuTime is the CPU time the members have used so far.
+func (c *cluster) cpuTime() (time.Duration, error) {
+	var sum time.Duration
+	for _, m := range c.members {
+		d, err := cpuTime(m.cmd.Process.Pid)
+		if err != nil {
+			return 0, fmt.Errorf("member %s: %w", m.name, err)
+		}
+		sum += d
+	}
+	return sum, nil
 }
 
 func (c *cluster) clientAddrs() []string {
@@ -420,122 +449,4 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-// peakRSS reads a process's peak resident set size (VmHWM) in bytes.
-func peakRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 2 && f[1] == "kB" {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				return kb * 1024, err
-			}
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
-}
-
-type memberRSS struct {
-	name  string
-	bytes int64
-}
-
-// results holds every round's numbers: side → workload → values.
-type results struct {
-	a, b   string
-	values map[string]map[string][]float64
-	rss    map[string][]memberRSS
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func spread(v []float64) string {
-	if len(v) < 2 {
-		return ""
-	}
-	return fmt.Sprintf("%.4g–%.4g", slices.Min(v), slices.Max(v))
-}
-
-func (r *results) maxRSS(side string) int64 {
-	var m int64
-	for _, x := range r.rss[side] {
-		m = max(m, x.bytes)
-	}
-	return m
-}
-
-func (r *results) writeTable(w io.Writer, wls []workload) error {
-	fmt.Fprintf(w, "A: %s\nB: %s\n\n", r.a, r.b)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\tunit\tA\tB\tA/B\tbetter\tA range\tB range")
-	for _, wl := range wls {
-		a, b := median(r.values["A"][wl.name]), median(r.values["B"][wl.name])
-		ratio := 0.0
-		if b != 0 {
-			ratio = a / b
-		}
-		better := "lower"
-		if wl.higher {
-			better = "higher"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%.4g\t%.4g\t%.2f\t%s\t%s\t%s\n", wl.name, wl.unit, a, b, ratio, better,
-			spread(r.values["A"][wl.name]), spread(r.values["B"][wl.name]))
-	}
-	ra, rb := r.maxRSS("A"), r.maxRSS("B")
-	ratio := 0.0
-	if rb != 0 {
-		ratio = float64(ra) / float64(rb)
-	}
-	fmt.Fprintf(tw, "peak RSS (largest member)\tMiB\t%.1f\t%.1f\t%.2f\tlower\t\t\n", float64(ra)/(1<<20), float64(rb)/(1<<20), ratio)
-	return tw.Flush()
-}
-
-func (r *results) writeJSON(w io.Writer, wls []workload) error {
-	type row struct {
-		Workload string    `json:"workload"`
-		Unit     string    `json:"unit"`
-		Higher   bool      `json:"higher_is_better"`
-		A        []float64 `json:"a"`
-		B        []float64 `json:"b"`
-		Ratio    float64   `json:"ratio_of_medians"`
-	}
-	out := struct {
-		A        string  `json:"binary_a"`
-		B        string  `json:"binary_b"`
-		Rows     []row   `json:"rows"`
-		PeakRSSA []int64 `json:"peak_rss_a"`
-		PeakRSSB []int64 `json:"peak_rss_b"`
-	}{A: r.a, B: r.b}
-	for _, wl := range wls {
-		a, b := r.values["A"][wl.name], r.values["B"][wl.name]
-		ratio := 0.0
-		if median(b) != 0 {
-			ratio = median(a) / median(b)
-		}
-		out.Rows = append(out.Rows, row{wl.name, wl.unit, wl.higher, a, b, ratio})
-	}
-	for _, x := range r.rss["A"] {
-		out.PeakRSSA = append(out.PeakRSSA, x.bytes)
-	}
-	for _, x := range r.rss["B"] {
-		out.PeakRSSB = append(out.PeakRSSB, x.bytes)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }
