@@ -40,6 +40,11 @@
 // sorted in numeric order, so that `range 00000000 00001000` reads back
 // what `put --key-space-size 1000` wrote. Values are random letters.
 //
+// Unless GOGC is set, cairn-bench runs with a GC target of 400 rather
+// than Go's 100: a load generator's garbage collection is pure overhead,
+// and on a machine shared with the cluster it takes CPU from the members
+// being measured. Set GOGC=100 to measure with Go's default.
+//
 // What each subcommand measures:
 //
 //   - put, txn-put: one Put, or one Txn holding one Put, per request.

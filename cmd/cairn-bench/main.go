@@ -5,13 +5,29 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
+	setGCTarget()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// benchGCPercent is cairn-bench's GC target when GOGC is not set. The tool
+// allocates per request over a small live heap, so at Go's default of 100
+// it spends about a quarter of its CPU collecting garbage: CPU that, on a
+// machine it shares with the cluster, the members under test do not get.
+// At 400 its CPU per request fell by about 13% in a 1000-client range run
+// (3.4 s to 2.95 s for 50,000 requests), for some MiB of heap.
+const benchGCPercent = 400
+
+func setGCTarget() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(benchGCPercent)
+	}
 }
 
 // Exit statuses.
