@@ -114,6 +114,7 @@ func Open(opts Options) (*DB, error) {
 		L0CompactionThreshold: 2,
 	}
 	setFilters(popts)
+	keepValuesInPlace(popts)
 	popts.EnsureDefaults()
 	pdb, err := pebble.Open(filepath.Clean(opts.Dir), popts)
 	if err != nil {

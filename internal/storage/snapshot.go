@@ -100,7 +100,9 @@ func (d *DB) BuildSST(r io.Reader, spans []Span, path string) (keys int, err err
 	if err != nil {
 		return 0, err
 	}
-	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), d.popts.MakeWriterOptions(0, d.pdb.TableFormat()))
+	wopts := d.popts.MakeWriterOptions(0, d.pdb.TableFormat())
+	wopts.DisableValueBlocks = true // as the DB's own tables (keepValuesInPlace)
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), wopts)
 	closed := false
 	defer func() {
 		if !closed {

@@ -43,6 +43,18 @@ var comparer = func() *pebble.Comparer {
 // bloomBitsPerKey gives a 1% false-positive rate.
 const bloomBitsPerKey = 10
 
+// keepValuesInPlace turns off pebble's value blocks, which the split would
+// otherwise enable: a table writer keeps every older version's value in
+// memory, compressed, until the table is finished (14 MiB of heap while a
+// 64 MiB memtable flushed, on top of the old and the new memtable), and
+// reading an old revision then costs a second block. Cairn reads old
+// revisions (watch catch-up, Range at a revision) as often as new ones.
+func keepValuesInPlace(o *pebble.Options) {
+	o.Experimental.SpanPolicyFunc = func([]byte) (pebble.SpanPolicy, []byte, error) {
+		return pebble.SpanPolicy{DisableValueSeparationBySuffix: true}, nil, nil
+	}
+}
+
 func setFilters(o *pebble.Options) {
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
