@@ -11,6 +11,7 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 	"go.uber.org/zap"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Bodies of the refusals; peers and operators match on them.
@@ -85,7 +86,7 @@ func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.handlers.Done()
-	if !headerHas(r.Header, "Connection", "upgrade") || !strings.EqualFold(r.Header.Get("Upgrade"), StreamProtocol) {
+	if !httpguts.HeaderValuesContainsToken(r.Header["Connection"], "upgrade") || !strings.EqualFold(r.Header.Get("Upgrade"), StreamProtocol) {
 		w.Header().Set("Connection", "close")
 		http.Error(w, "a stream must upgrade to "+StreamProtocol, http.StatusUpgradeRequired)
 		return
@@ -139,19 +140,6 @@ func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 			lg.Debug("raft refused message", zap.Stringer("type", m.Type), zap.Error(err))
 		}
 	}
-}
-
-// headerHas reports whether the comma-separated header key lists token,
-// case-insensitively (Connection: keep-alive, Upgrade).
-func headerHas(h http.Header, key, token string) bool {
-	for _, v := range h.Values(key) {
-		for part := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(part), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // writeRefusal answers code with exactly body (no trailing newline).

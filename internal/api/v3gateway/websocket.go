@@ -8,24 +8,14 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/websocket"
 )
 
 // isWebSocket reports whether r asks to upgrade to the WebSocket protocol.
 func isWebSocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") &&
-		headerHasToken(r.Header, "Connection", "upgrade")
-}
-
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
+		httpguts.HeaderValuesContainsToken(r.Header["Connection"], "upgrade")
 }
 
 // serveWebSocket bridges a WebSocket connection onto a streaming gateway
