@@ -111,6 +111,12 @@ type Node struct {
 
 	lead uint64        // owned by the loop goroutine
 	term atomic.Uint64 // current term, from the hard state
+
+	// Proposals taken in since the last Ready, stepped as one MsgProp
+	// (owned by the loop goroutine): see flushProposals.
+	props     []raftpb.Entry
+	propIDs   []uint64
+	propBytes int
 }
 
 // Start creates the raft node and starts its loop.
@@ -347,6 +353,7 @@ func (n *Node) run() {
 		// fsync covers them all. Handling one input per Ready instead
 		// makes a busy member fsync per message, and its queues grow.
 		dropped = n.drainInputs(dropped)
+		dropped = n.flushProposals(dropped)
 		if len(dropped) > 0 && n.cfg.OnDropped != nil {
 			n.cfg.OnDropped(dropped)
 			dropped = dropped[:0]
@@ -391,10 +398,40 @@ func (n *Node) step(m raftpb.Message) {
 	}
 }
 
+// maxProposalBatch bounds the data of one batched MsgProp, as
+// MaxSizePerMsg bounds an append: a follower forwards the batch to the
+// leader in one message.
+const maxProposalBatch = 1 << 20
+
+// propose queues p for the next flushProposals; a full batch is stepped
+// first.
 func (n *Node) propose(p proposal, dropped []uint64) []uint64 {
-	if err := n.rn.Propose(p.data); err != nil {
-		dropped = append(dropped, p.id)
+	if n.propBytes > 0 && n.propBytes+len(p.data) > maxProposalBatch {
+		dropped = n.flushProposals(dropped)
 	}
+	n.props = append(n.props, raftpb.Entry{Data: p.data})
+	n.propIDs = append(n.propIDs, p.id)
+	n.propBytes += len(p.data)
+	return dropped
+}
+
+// flushProposals steps the queued proposals as one MsgProp. Stepping them
+// one by one makes a leader send an append to every follower per proposal
+// (until its inflight window fills), and a follower forward each one: a
+// busy Ready then carries thousands of messages. One MsgProp makes one
+// append per follower. raft accepts or drops the batch whole; dropped IDs
+// are appended to dropped.
+func (n *Node) flushProposals(dropped []uint64) []uint64 {
+	if len(n.props) == 0 {
+		return dropped
+	}
+	// raft keeps the entries (a follower forwards this very slice), so
+	// the next batch starts a new one.
+	m := raftpb.Message{Type: raftpb.MsgProp, From: n.cfg.ID, Entries: n.props}
+	if err := n.rn.Step(m); err != nil {
+		dropped = append(dropped, n.propIDs...)
+	}
+	n.props, n.propIDs, n.propBytes = nil, n.propIDs[:0], 0
 	return dropped
 }
 

@@ -247,7 +247,7 @@ func TestQueuedInputsShareOneReady(t *testing.T) {
 	n.readc <- []byte("read")
 	// From a peer unknown to this one-member cluster: raft ignores it.
 	n.recvc <- raftpb.Message{Type: raftpb.MsgHeartbeatResp, From: 2, To: 1, Term: n.rn.Status().Term}
-	if dropped := n.drainInputs(nil); len(dropped) != 0 {
+	if dropped := n.flushProposals(n.drainInputs(nil)); len(dropped) != 0 {
 		t.Fatalf("dropped %v", dropped)
 	}
 	if len(n.propc) != 0 || len(n.readc) != 0 || len(n.recvc) != 0 {
