@@ -31,6 +31,13 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 // adjusted by tune (nil: unchanged).
 func startTestClusterWith(t *testing.T, n int, tune func(*Options)) *testCluster {
 	t.Helper()
+	return startTestClusterPeers(t, n, tune, nil)
+}
+
+// startTestClusterPeers is startTestClusterWith with each member's peer
+// handler wrapped by wrap (nil: unchanged).
+func startTestClusterPeers(t *testing.T, n int, tune func(*Options), wrap func(http.Handler) http.Handler) *testCluster {
+	t.Helper()
 	var (
 		lns []net.Listener
 		all []*membership.Member
@@ -58,7 +65,11 @@ func startTestClusterWith(t *testing.T, n int, tune func(*Options)) *testCluster
 		if err := s.Start(); err != nil {
 			t.Fatal(err)
 		}
-		hs := &http.Server{Handler: s.PeerHandler()}
+		h := s.PeerHandler()
+		if wrap != nil {
+			h = wrap(h)
+		}
+		hs := &http.Server{Handler: h}
 		go hs.Serve(lns[i])
 		c.members = append(c.members, s)
 		c.servers = append(c.servers, hs)

@@ -21,6 +21,11 @@
 // forwards it over the peer port). A member that applies its own removal,
 // or is refused with 410 by a peer, stops with ErrRemoved.
 //
+// Leases: only the leader's lessor renews. A follower forwards its
+// clients' keep-alives over the peer port, gathering those that arrive
+// while a forward is in flight into one request (lease_batch.go); a
+// leader that lacks the batch path gets them one by one.
+//
 // Snapshots (snapshot.go): the member is the transport's Snapshotter. It
 // exports its state keyspaces from a pebble snapshot at its applied index,
 // and installs a received one crash-safely (see the comment there).

@@ -64,23 +64,37 @@ func newForwardClient(tlsCfg *tls.Config) *http.Client {
 
 // forward sends req to the leader's peer path and decodes its answer.
 func (s *Server) forward(ctx context.Context, path string, req, resp proto.Message) error {
-	lead := s.Leader()
-	if lead == 0 {
-		return ErrNoLeader
-	}
-	m, ok := s.cluster.Member(lead)
-	if !ok || len(m.PeerURLs) == 0 {
-		return ErrNoLeader
-	}
 	body, err := proto.Marshal(req)
 	if err != nil {
 		return err
+	}
+	data, err := s.forwardBytes(ctx, path, body)
+	if err != nil {
+		return err
+	}
+	return proto.Unmarshal(data, resp)
+}
+
+// errForwardPathUnknown: the leader does not serve the path (it runs an
+// older version); the caller falls back to a path it does serve.
+var errForwardPathUnknown = errors.New("server: the leader does not serve this forwarded call")
+
+// forwardBytes posts body to the leader's peer path and returns the body
+// of its 200 answer.
+func (s *Server) forwardBytes(ctx context.Context, path string, body []byte) ([]byte, error) {
+	lead := s.Leader()
+	if lead == 0 {
+		return nil, ErrNoLeader
+	}
+	m, ok := s.cluster.Member(lead)
+	if !ok || len(m.PeerURLs) == 0 {
+		return nil, ErrNoLeader
 	}
 	var lastErr error
 	for _, u := range m.PeerURLs {
 		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u+path, bytes.NewReader(body))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		hreq.Header.Set(transport.HeaderClusterID, membership.FormatID(s.cluster.ID()))
 		hreq.Header.Set("Content-Type", "application/protobuf")
@@ -97,33 +111,50 @@ func (s *Server) forward(ctx context.Context, path string, req, resp proto.Messa
 		}
 		switch hresp.StatusCode {
 		case http.StatusOK:
-			return proto.Unmarshal(data, resp)
+			return data, nil
 		case http.StatusConflict:
 			if e, ok := forwardedErrors[strings.TrimSpace(string(data))]; ok {
-				return e
+				return nil, e
 			}
 		case http.StatusServiceUnavailable:
-			return errForwardNotLeader
+			return nil, errForwardNotLeader
+		case http.StatusNotFound:
+			return nil, errForwardPathUnknown
 		}
-		return fmt.Errorf("server: leader answered %d to %s: %s", hresp.StatusCode, path, bytes.TrimSpace(data))
+		return nil, fmt.Errorf("server: leader answered %d to %s: %s", hresp.StatusCode, path, bytes.TrimSpace(data))
 	}
-	return fmt.Errorf("server: cannot reach the leader %s: %w", membership.FormatID(lead), lastErr)
+	return nil, fmt.Errorf("server: cannot reach the leader %s: %w", membership.FormatID(lead), lastErr)
 }
 
 // forwardRetry forwards, retrying briefly while leadership moves.
 func (s *Server) forwardRetry(ctx context.Context, path string, req, resp proto.Message) error {
 	for {
 		err := s.forward(ctx, path, req, resp)
-		if !errors.Is(err, errForwardNotLeader) && !errors.Is(err, ErrNoLeader) {
+		if !retryForward(err) {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ErrNoLeader
-		case <-s.stopc:
-			return ErrStopped
-		case <-time.After(50 * time.Millisecond):
+		if err := s.forwardBackoff(ctx); err != nil {
+			return err
 		}
+	}
+}
+
+// retryForward reports whether a forwarded call failed only because
+// leadership is moving.
+func retryForward(err error) bool {
+	return errors.Is(err, errForwardNotLeader) || errors.Is(err, ErrNoLeader)
+}
+
+// forwardBackoff waits before a forwarded call is retried; it fails when
+// the caller gives up or the member stops.
+func (s *Server) forwardBackoff(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ErrNoLeader
+	case <-s.stopc:
+		return ErrStopped
+	case <-time.After(50 * time.Millisecond):
+		return nil
 	}
 }
 

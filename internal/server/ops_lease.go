@@ -48,8 +48,14 @@ func (s *Server) LeaseRenew(ctx context.Context, id int64) (int64, error) {
 			return ttl, err
 		}
 	}
+	return s.forwardRenew(ctx, id)
+}
+
+// forwardRenewOne forwards one keep-alive by itself, to a leader that does
+// not serve batches.
+func (s *Server) forwardRenewOne(ctx context.Context, id int64) (int64, error) {
 	resp := &pb.LeaseKeepAliveResponse{}
-	if err := s.forwardRetry(ctx, leaseRenewPath, &pb.LeaseKeepAliveRequest{ID: id}, resp); err != nil {
+	if err := s.forward(ctx, leaseRenewPath, &pb.LeaseKeepAliveRequest{ID: id}, resp); err != nil {
 		return 0, err
 	}
 	return resp.TTL, nil

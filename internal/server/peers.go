@@ -81,6 +81,7 @@ func (s *Server) PeerHandler() http.Handler {
 	mux.Handle(transport.SnapshotPath, s.peers.Handler())
 	mux.Handle(transport.ProbePath, s.peers.Handler())
 	mux.HandleFunc(leaseRenewPath, s.leaseHandler)
+	mux.HandleFunc(leaseRenewBatchPath, s.renewBatchHandler)
 	mux.HandleFunc(leaseTTLPath, s.leaseHandler)
 	mux.HandleFunc(promotePath, s.promoteHandler)
 	return mux

@@ -69,6 +69,8 @@ type Server struct {
 	leaderChanged   chan struct{}
 
 	reads *readIndexer
+	// renewals batches the keep-alives this member forwards to the leader.
+	renewals *renewBatcher
 	// forwardClient carries calls forwarded to the leader's peer port.
 	forwardClient *http.Client
 
@@ -225,6 +227,7 @@ func (s *Server) Start() error {
 	s.reqID = newIDGenerator(s.id, time.Now())
 	s.forwardClient = newForwardClient(s.opts.PeerTLS)
 	s.reads = newReadIndexer(s)
+	s.renewals = newRenewBatcher(s)
 	members := s.opts.InitialMembers
 	if !fresh {
 		members = s.cluster.Members()
@@ -268,6 +271,9 @@ func (s *Server) Start() error {
 		}
 	})
 	s.goAttach(s.reads.run)
+	for range renewSenders {
+		s.goAttach(s.renewals.run)
+	}
 	s.goAttach(s.expireLeases)
 	s.goAttach(s.publishAttributes)
 	s.goAttach(s.autoCompact)
@@ -312,6 +318,9 @@ func (s *Server) Stop() {
 		s.attachMu.Lock()
 		close(s.stopc)
 		s.attachMu.Unlock()
+		if s.renewals != nil {
+			s.renewals.stop()
+		}
 		if s.node != nil {
 			s.node.Stop()
 		}
